@@ -1,0 +1,302 @@
+// bench/bench_main.cpp - step time of W1-W5 (hamux JIT vs interpreter vs hand-written Eigen)
+// and the compile latency of every contract model. Google Benchmark; see docs/performance.md.
+//
+// Step benchmarks: one measured iteration runs the workload's whole step count on its whole
+// batch; the counter `per_step` is the time of ONE step of the whole batch. The interpreter
+// is measured on one sample for one step and scaled by the batch size (it is far too slow
+// for the full workload). Before anything is measured, the hand-written Eigen step and the
+// interpreter are checked against the JIT; the program aborts if they disagree.
+//
+// Compile benchmarks (per contract model, StepKernel construction = lowering + LLVM O3 +
+// object code + JIT linking): cold (empty memory cache, fresh empty disk cache directory),
+// disk (empty memory cache, entry on disk) and memory (in-memory hit).
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "codegen/step.h"
+#include "eigen_reference.h"
+#include "interp/interpreter.h"
+#include "parallel.h"
+#include "workloads.h"
+
+namespace hamux::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using codegen::StepKernel;
+using codegen::StepOptions;
+
+// Time per step of the whole batch, from the time of `scale` steps per iteration.
+benchmark::Counter per_step(double steps_per_iteration) {
+  return benchmark::Counter(steps_per_iteration,
+                            benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+[[noreturn]] void fail(const std::string& msg) {
+  std::fprintf(stderr, "hamux_bench: %s\n", msg.c_str());
+  std::abort();
+}
+
+// A fresh, empty directory under the system temp dir.
+std::string fresh_dir() {
+  std::string t = (fs::temp_directory_path() / "hamux-bench-XXXXXX").string();
+  if (!mkdtemp(t.data())) fail("cannot create a temporary directory");
+  return t;
+}
+
+// The state of one engine: its own copy of x and xhat.
+struct State {
+  std::vector<Tensor<float>> x, xhat;
+  explicit State(const Workload& w) : x(w.x0) {
+    for (const Tensor<float>& t : x) xhat.emplace_back(t.shape);
+  }
+  std::vector<float*> xp() {
+    std::vector<float*> p;
+    for (auto& t : x) p.push_back(t.data.data());
+    return p;
+  }
+  std::vector<float*> xhatp() {
+    std::vector<float*> p;
+    for (auto& t : xhat) p.push_back(t.data.data());
+    return p;
+  }
+};
+
+StepKernel::Bindings bind(const Workload& w, State& s) {
+  StepKernel::Bindings b;
+  for (float* p : s.xp()) b.x.push_back(p);
+  for (float* p : s.xhatp()) b.xhat.push_back(p);
+  b.params = w.param_pointers();
+  return b;
+}
+
+// max |a - b| <= tol * max(1, max |b|) for every neuron.
+void check_close(const std::vector<Tensor<float>>& a, const std::vector<Tensor<float>>& b, double tol,
+                 const std::string& what) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    double scale = 1, err = 0;
+    for (int64_t e = 0; e < b[i].size(); ++e) {
+      scale = std::max(scale, std::abs(double(b[i][e])));
+      err = std::max(err, std::abs(double(a[i][e]) - double(b[i][e])));
+    }
+    if (!(err <= tol * scale))
+      fail(what + ": neuron " + std::to_string(i) + " differs by " + std::to_string(err) + " (scale " +
+           std::to_string(scale) + ")");
+  }
+}
+
+struct Entry {
+  Workload w;
+  std::unique_ptr<StepKernel> jit, jit_scalar;  // libmvec on / off
+  std::unique_ptr<EigenStep> eigen;
+};
+
+// The interpreter's step on samples of `s` (all of its batch): synchronous Euler.
+void interp_step(const Workload& w, std::vector<Tensor<float>>& x, int64_t batch) {
+  auto xhat = interp::evaluate<float>(w.derivation.activation, x, w.params, batch);
+  std::vector<Tensor<float>> in = x;
+  in.insert(in.end(), xhat.begin(), xhat.end());
+  auto u = interp::evaluate<float>(w.derivation.update, in, w.params, batch);
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float rate = static_cast<float>(w.spec.dt / w.model.neurons[i].tau);
+    for (int64_t e = 0; e < x[i].size(); ++e) x[i][e] -= rate * u[i][e];
+  }
+}
+
+// The first sample of the workload's initial state, as a batch of one.
+std::vector<Tensor<float>> first_sample(const Workload& w) {
+  std::vector<Tensor<float>> x;
+  for (const Tensor<float>& t : w.x0) {
+    Shape s = t.shape;
+    s[0] = 1;
+    const int64_t n = num_elements(s);
+    x.emplace_back(s, std::vector<float>(t.data.begin(), t.data.begin() + n));
+  }
+  return x;
+}
+
+// Both yardsticks against the JIT, on the workload's own batch, before any timing.
+void verify(Entry& e) {
+  const Workload& w = e.w;
+  const int64_t steps = 3, B = w.spec.batch;
+  State a(w), b(w), c(w);
+  auto ba = bind(w, a), bc = bind(w, c);
+  e.jit->run(ba, 0, B, w.spec.dt, steps);
+  e.jit_scalar->run(bc, 0, B, w.spec.dt, steps);
+  e.eigen->run(b.xp(), b.xhatp(), 0, B, static_cast<float>(w.spec.dt), steps);
+  const std::string id = w.spec.id;
+  check_close(b.x, a.x, 1e-3, id + " eigen x vs jit");
+  check_close(b.xhat, a.xhat, 1e-3, id + " eigen xhat vs jit");
+  check_close(c.x, a.x, 1e-4, id + " jit (scalar math) x vs jit");
+  // The interpreter: one step of the first sample.
+  std::vector<Tensor<float>> xi = first_sample(w);
+  interp_step(w, xi, 1);
+  State d(w);
+  auto bd = bind(w, d);
+  e.jit->run(bd, 0, 1, w.spec.dt, 1);
+  std::vector<Tensor<float>> xj = first_sample(w);
+  for (size_t i = 0; i < xj.size(); ++i)
+    std::copy(d.x[i].data.begin(), d.x[i].data.begin() + xj[i].size(), xj[i].data.begin());
+  check_close(xj, xi, 1e-4, id + " jit x vs interpreter");
+}
+
+void bm_jit(benchmark::State& st, Entry* e, int threads, bool vector_math) {
+  const Workload& w = e->w;
+  const StepKernel& k = vector_math ? *e->jit : *e->jit_scalar;
+  State s(w);
+  auto b = bind(w, s);
+  Team team(threads);
+  const std::function<void(int64_t, int64_t)> job = [&](int64_t b0, int64_t b1) {
+    k.run(b, b0, b1, w.spec.dt, w.spec.steps);
+  };
+  team.run(w.spec.batch, job);  // warm-up: per-thread workspaces, caches
+  for (auto _ : st) team.run(w.spec.batch, job);
+  st.counters["per_step"] = per_step(static_cast<double>(w.spec.steps));
+}
+
+void bm_eigen(benchmark::State& st, Entry* e, int threads) {
+  const Workload& w = e->w;
+  State s(w);
+  auto x = s.xp(), xhat = s.xhatp();
+  Team team(threads);
+  const std::function<void(int64_t, int64_t)> job = [&](int64_t b0, int64_t b1) {
+    e->eigen->run(x, xhat, b0, b1, static_cast<float>(w.spec.dt), w.spec.steps);
+  };
+  team.run(w.spec.batch, job);
+  for (auto _ : st) team.run(w.spec.batch, job);
+  st.counters["per_step"] = per_step(static_cast<double>(w.spec.steps));
+}
+
+void bm_interp(benchmark::State& st, Entry* e) {
+  const Workload& w = e->w;
+  std::vector<Tensor<float>> x = first_sample(w);
+  for (auto _ : st) interp_step(w, x, 1);
+  // One sample per iteration: a step of the whole batch costs `batch` of them.
+  st.counters["per_step"] = per_step(1.0 / static_cast<double>(w.spec.batch));
+}
+
+struct ModelEntry {
+  std::string name;
+  Model model;
+  Derivation derivation;
+  std::string warm_dir;  // holds this model's kernel (disk-hit benchmark)
+};
+
+void bm_compile_cold(benchmark::State& st, ModelEntry* m) {
+  for (auto _ : st) {
+    st.PauseTiming();
+    codegen::clear_memory_cache();
+    StepOptions o;
+    o.compile.cache_dir = fresh_dir();
+    st.ResumeTiming();
+    StepKernel k(m->model, m->derivation, o);
+    benchmark::DoNotOptimize(&k);
+    st.PauseTiming();
+    fs::remove_all(o.compile.cache_dir);
+    st.ResumeTiming();
+  }
+}
+
+void bm_compile_disk(benchmark::State& st, ModelEntry* m) {
+  StepOptions o;
+  o.compile.cache_dir = m->warm_dir;
+  for (auto _ : st) {
+    st.PauseTiming();
+    codegen::clear_memory_cache();
+    st.ResumeTiming();
+    StepKernel k(m->model, m->derivation, o);
+    benchmark::DoNotOptimize(&k);
+  }
+}
+
+void bm_compile_memory(benchmark::State& st, ModelEntry* m) {
+  StepOptions o;
+  o.compile.cache_dir = m->warm_dir;
+  StepKernel first(m->model, m->derivation, o);
+  for (auto _ : st) {
+    StepKernel k(m->model, m->derivation, o);
+    benchmark::DoNotOptimize(&k);
+  }
+}
+
+void bm_derive(benchmark::State& st, ModelEntry* m) {
+  for (auto _ : st) benchmark::DoNotOptimize(derive(m->model));
+}
+
+}  // namespace
+}  // namespace hamux::bench
+
+int main(int argc, char** argv) {
+  using namespace hamux::bench;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+
+  static std::vector<std::unique_ptr<Entry>> entries;
+  for (const WorkloadSpec& spec : workloads()) {
+    auto e = std::make_unique<Entry>();
+    e->w = Workload::load(spec);
+    hamux::codegen::StepOptions vec, scalar;
+    vec.compile.disk_cache = scalar.compile.disk_cache = false;
+    scalar.compile.vector_math = false;
+    e->jit = std::make_unique<hamux::codegen::StepKernel>(e->w.model, e->w.derivation, vec);
+    e->jit_scalar = std::make_unique<hamux::codegen::StepKernel>(e->w.model, e->w.derivation, scalar);
+    e->eigen = make_eigen_step(e->w);
+    verify(*e);
+    entries.push_back(std::move(e));
+  }
+  std::fprintf(stderr, "hamux_bench: Eigen and interpreter steps agree with the JIT on W1-W5\n");
+
+  for (auto& e : entries) {
+    Entry* p = e.get();
+    const std::string id = p->w.spec.id;
+    for (int t : {1, 2}) {
+      const std::string th = "/threads:" + std::to_string(t);
+      benchmark::RegisterBenchmark(("step/" + id + "/jit" + th).c_str(), bm_jit, p, t, true)
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
+      benchmark::RegisterBenchmark(("step/" + id + "/eigen" + th).c_str(), bm_eigen, p, t)
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
+    }
+    benchmark::RegisterBenchmark(("step/" + id + "/jit_scalar_math/threads:1").c_str(), bm_jit, p, 1, false)
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark(("step/" + id + "/interp/threads:1").c_str(), bm_interp, p)
+        ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.2);
+  }
+
+  static std::vector<std::unique_ptr<ModelEntry>> models;
+  std::vector<fs::path> files;
+  for (const auto& f : fs::directory_iterator(models_dir()))
+    if (f.path().extension() == ".json") files.push_back(f.path());
+  std::sort(files.begin(), files.end());
+  for (const fs::path& f : files) {
+    auto m = std::make_unique<ModelEntry>();
+    m->name = f.stem().string();
+    m->model = hamux::load_model(f.string());
+    m->derivation = hamux::derive(m->model);
+    m->warm_dir = fresh_dir();
+    hamux::codegen::StepOptions o;
+    o.compile.cache_dir = m->warm_dir;
+    hamux::codegen::StepKernel k(m->model, m->derivation, o);  // fills the disk entry
+    models.push_back(std::move(m));
+  }
+  for (auto& m : models) {
+    ModelEntry* p = m.get();
+    benchmark::RegisterBenchmark(("compile/" + p->name + "/cold").c_str(), bm_compile_cold, p)
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark(("compile/" + p->name + "/disk").c_str(), bm_compile_disk, p)
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark(("compile/" + p->name + "/memory").c_str(), bm_compile_memory, p)
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark(("derive/" + p->name).c_str(), bm_derive, p)
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  for (auto& m : models) std::filesystem::remove_all(m->warm_dir);
+  return 0;
+}

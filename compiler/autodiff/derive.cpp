@@ -1,0 +1,90 @@
+// compiler/autodiff/derive.cpp - the HAM derivation (see derive.h).
+//
+// For neuron i with Lagrangian L_i (bias shift already inside L_i), state x_i, activation
+// input xhat_i and bias b_i (0 without one):
+//   activation_i    = dL_i/dx_i                          (reverse-mode grad of L_i's graph)
+//   neuron_energy_i = sum((x_i - b_i) * xhat_i) - L_i(x_i)
+//   update_i        = (x_i - b_i) + sum_s dE_s/dxhat_i
+// The first term of update_i is the Legendre shortcut: with xhat_i an independent variable,
+// d/dxhat_i of the neuron energy is exactly x_i - b_i, so L's Hessian is never built.
+// Connection energies get their inputs bound to the activations (xhat inputs) of their
+// neurons; a neuron that appears twice in a connection is bound twice to the same xhat
+// input, so its gradient automatically collects both terms.
+#include "autodiff/derive.h"
+
+#include <set>
+
+#include "autodiff/derive_raw.h"
+#include "autodiff/grad.h"
+#include "graph/builder.h"
+#include "passes/simplify.h"
+
+namespace hamux {
+
+Derivation derive_unsimplified(const Model& model) {
+  const size_t n = model.neurons.size();
+  const ir::DType dt = model.dtype;
+  std::vector<ir::NodePtr> x(n), xhat(n), lagrangian(n), shifted(n);
+  for (size_t i = 0; i < n; ++i) {
+    const NeuronDef& nd = model.neurons[i];
+    x[i] = ir::input(static_cast<int>(i), "x[" + nd.name + "]", nd.shape, dt);
+    xhat[i] = ir::input(static_cast<int>(n + i), "xhat[" + nd.name + "]", nd.shape, dt);
+  }
+
+  Derivation d;
+  for (size_t i = 0; i < n; ++i) {
+    const NeuronDef& nd = model.neurons[i];
+    if (!nd.lagrangian) throw Error(model.file, "neuron '" + nd.name + "' has no lagrangian graph");
+    lagrangian[i] = autodiff::substitute_inputs({nd.lagrangian}, {x[i]})[0];
+    d.activation.push_back(autodiff::grad(lagrangian[i], {x[i]})[0]);
+    shifted[i] = x[i];
+    if (!nd.bias.empty()) {
+      int p = model.param_index(nd.bias);
+      if (p < 0) throw Error(model.file, "neuron '" + nd.name + "' has unknown bias param '" + nd.bias + "'");
+      shifted[i] = ir::sub(x[i], ir::param(nd.bias, model.params[p].shape, dt));
+    }
+    d.neuron_energy.push_back(ir::sub(ir::sum_all(ir::mul(shifted[i], xhat[i])), lagrangian[i]));
+    d.update.push_back(shifted[i]);
+  }
+
+  for (const ConnectionDef& c : model.connections) {
+    std::vector<ir::NodePtr> bound;
+    std::set<int> distinct;
+    for (int j : c.neurons) {
+      bound.push_back(xhat.at(j));
+      distinct.insert(j);
+    }
+    ir::NodePtr energy = autodiff::substitute_inputs({c.energy}, bound)[0];
+    d.connection_energy.push_back(energy);
+    std::vector<ir::NodePtr> wrt;
+    for (int j : distinct) wrt.push_back(xhat[j]);
+    std::vector<ir::NodePtr> g = autodiff::grad(energy, wrt);
+    size_t k = 0;
+    for (int j : distinct) d.update[j] = ir::add(d.update[j], g[k++]);
+  }
+
+  ir::NodePtr total;
+  for (const auto* list : {&d.neuron_energy, &d.connection_energy})
+    for (const ir::NodePtr& e : *list) total = total ? ir::add(total, e) : e;
+  d.total_energy = total ? total : ir::constant(0.0, dt);
+  return d;
+}
+
+Derivation derive(const Model& model) {
+  Derivation d = derive_unsimplified(model);
+
+  // Simplify everything together so that subexpressions shared between the graphs (an
+  // activation inside an energy, a synapse product inside two updates) stay shared.
+  std::vector<ir::NodePtr> all;
+  for (const auto* list : {&d.activation, &d.update, &d.neuron_energy, &d.connection_energy})
+    all.insert(all.end(), list->begin(), list->end());
+  all.push_back(d.total_energy);
+  all = passes::simplify(all);
+  size_t at = 0;
+  for (auto* list : {&d.activation, &d.update, &d.neuron_energy, &d.connection_energy})
+    for (ir::NodePtr& node : *list) node = all[at++];
+  d.total_energy = all[at];
+  return d;
+}
+
+}  // namespace hamux

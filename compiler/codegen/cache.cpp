@@ -1,0 +1,102 @@
+// compiler/codegen/cache.cpp - reading and writing checksummed kernel cache entries.
+#include "codegen/cache.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <unistd.h>
+
+namespace hamux::codegen {
+
+namespace {
+constexpr char kMagic[8] = {'H', 'A', 'M', 'U', 'X', 'O', 'B', 'J'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr size_t kHeaderSize = 8 + 4 + 4 + 8 + 8 + 8;
+
+void put64(std::string& s, uint64_t v) { s.append(reinterpret_cast<const char*>(&v), 8); }
+uint64_t get64(const std::string& s, size_t at) {
+  uint64_t v;
+  std::memcpy(&v, s.data() + at, 8);
+  return v;
+}
+}  // namespace
+
+uint64_t fnv1a(std::string_view data, uint64_t h) {
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::string default_cache_dir() {
+  if (const char* d = std::getenv("HAMUX_CACHE_DIR"); d && *d) return d;
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/hamux";
+  return "";
+}
+
+std::string cache_file(const std::string& dir, uint64_t key) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%016llx.hko", static_cast<unsigned long long>(key));
+  return dir + "/" + name;
+}
+
+CacheEntry cache_load(const std::string& dir, uint64_t key) {
+  CacheEntry e;
+  std::string path = cache_file(dir, key);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return e;  // Miss
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string data = ss.str();
+  in.close();
+  uint32_t version = 0;
+  if (data.size() >= kHeaderSize) std::memcpy(&version, data.data() + 8, 4);
+  bool ok = data.size() >= kHeaderSize && std::memcmp(data.data(), kMagic, 8) == 0 &&
+            version == kFormatVersion && get64(data, 16) == key &&
+            get64(data, 24) == data.size() - kHeaderSize &&
+            fnv1a(std::string_view(data).substr(kHeaderSize)) == get64(data, 32);
+  if (!ok) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    e.result = CacheLookup::Rejected;
+    return e;
+  }
+  e.result = CacheLookup::Hit;
+  e.payload = data.substr(kHeaderSize);
+  return e;
+}
+
+void cache_store(const std::string& dir, uint64_t key, std::string_view payload) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::string header(kMagic, 8);
+  uint32_t v[2] = {kFormatVersion, 0};
+  header.append(reinterpret_cast<const char*>(v), 8);
+  put64(header, key);
+  put64(header, payload.size());
+  put64(header, fnv1a(payload));
+  std::string path = cache_file(dir, key);
+  std::ostringstream tmp;
+  tmp << path << ".tmp." << ::getpid() << "." << std::hash<std::thread::id>{}(std::this_thread::get_id());
+  {
+    std::ofstream out(tmp.str(), std::ios::binary | std::ios::trunc);
+    if (!out) return;
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
+    if (!out) {
+      out.close();
+      std::filesystem::remove(tmp.str(), ec);
+      return;
+    }
+  }
+  std::filesystem::rename(tmp.str(), path, ec);
+  if (ec) std::filesystem::remove(tmp.str(), ec);
+}
+
+}  // namespace hamux::codegen

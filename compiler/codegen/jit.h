@@ -1,0 +1,75 @@
+// compiler/codegen/jit.h - compiling loop programs to host machine code (ORC LLJIT, O3).
+//
+//   Program p = lower_graphs({g1, g2}, ir::DType::F32);      // lower.h
+//   std::shared_ptr<const Kernel> k = compile(std::move(p));
+//   k->run(pointers, 0, batch);                               // or slices, on threads
+//
+// Kernels are compiled for the host CPU with all its features (AVX2/AVX-512 ...) and
+// cached twice: in memory (process lifetime) and on disk as checksummed object files
+// (cache.h), keyed by a hash of the program text, the LLVM version, the CPU name and
+// features and the kernel format version.
+//
+// Debug dumps: HAMUX_DUMP=program,ir,opt-ir,asm (any subset, or "all") prints the loop
+// program, the LLVM IR before and after optimisation and the assembly to stderr, or
+// into files <key>.<what>.txt of HAMUX_DUMP_DIR when that is set. Dumps of ir/opt-ir/asm
+// are produced when the kernel is actually compiled (not on a cache hit).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "codegen/program.h"
+
+namespace hamux::codegen {
+
+struct CompileOptions {
+  bool disk_cache = true;
+  std::string cache_dir;  // empty: default_cache_dir() (HAMUX_CACHE_DIR, ~/.cache/hamux)
+  std::string dump;       // empty: the HAMUX_DUMP environment variable
+  // Vectorised tanh/exp/log/... from glibc's libmvec (vector_math.h); off only to measure
+  // what it buys.
+  bool vector_math = true;
+};
+
+class Kernel {
+ public:
+  // The signature of llvm_emit.h.
+  using Fn = void (*)(void* const* buffers, int64_t batch_begin, int64_t batch_end, char* workspace,
+                      int64_t k_steps);
+
+  Kernel(Program program, Fn fn, std::shared_ptr<void> owner, uint64_t key)
+      : program_(std::move(program)), fn_(fn), owner_(std::move(owner)), key_(key) {}
+
+  const Program& program() const { return program_; }
+  Fn function() const { return fn_; }
+  uint64_t key() const { return key_; }
+
+  // Runs samples [begin, end) with a workspace owned by the calling thread (allocated
+  // once per thread and grown when a larger slice needs more). Thread-safe for disjoint
+  // slices of the batched buffers.
+  void run(void* const* buffers, int64_t begin, int64_t end, int64_t k_steps = 1) const;
+
+ private:
+  Program program_;
+  Fn fn_;
+  std::shared_ptr<void> owner_;  // keeps the JIT session (and so the code) alive
+  uint64_t key_;
+};
+
+std::shared_ptr<const Kernel> compile(Program program, const CompileOptions& options = {});
+
+// Counters since process start (for tests and diagnostics).
+struct CacheStats {
+  int64_t memory_hits = 0;
+  int64_t disk_hits = 0;
+  int64_t disk_rejected = 0;  // corrupted/truncated entries discarded
+  int64_t compiled = 0;       // kernels built by LLVM
+};
+CacheStats cache_stats();
+void clear_memory_cache();
+
+// The key `compile` would use for `program` on this host (cache.h names the file by it).
+uint64_t kernel_key(const Program& program, const CompileOptions& options = {});
+
+}  // namespace hamux::codegen

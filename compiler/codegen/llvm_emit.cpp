@@ -1,0 +1,431 @@
+// compiler/codegen/llvm_emit.cpp - emits the loop program as LLVM IR.
+#include "codegen/llvm_emit.h"
+
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "codegen/runtime_kernels.h"
+
+namespace hamux::codegen {
+namespace {
+
+using llvm::Value;
+
+class Emitter {
+ public:
+  Emitter(const Program& p, llvm::LLVMContext& ctx, llvm::Module& m)
+      : p_(p), ctx_(ctx), m_(m), b_(ctx) {
+    t_ = p.dtype == ir::DType::F32 ? llvm::Type::getFloatTy(ctx) : llvm::Type::getDoubleTy(ctx);
+    i64_ = llvm::Type::getInt64Ty(ctx);
+    ptr_ = llvm::PointerType::getUnqual(ctx);
+  }
+
+  llvm::Function* emit(const std::string& name) {
+    auto* fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr_, i64_, i64_, ptr_, i64_}, false);
+    f_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
+    f_->setDoesNotThrow();
+    auto args = f_->arg_begin();
+    bufs_ = &*args++;
+    b0_ = &*args++;
+    b1_ = &*args++;
+    ws_ = &*args++;
+    ksteps_ = &*args++;
+    entry_ = llvm::BasicBlock::Create(ctx_, "entry", f_);
+    auto* start = llvm::BasicBlock::Create(ctx_, "start", f_);
+    b_.SetInsertPoint(start);
+    compute_bases();
+    for (const Stage& s : p_.prologue) stage(s);
+    loop(b_.getInt64(0), ksteps_, "step", [&](Value*) {
+      for (const Stage& s : p_.body) stage(s);
+    });
+    for (const Stage& s : p_.epilogue) stage(s);
+    b_.CreateRetVoid();
+    llvm::IRBuilder<> eb(entry_);
+    eb.CreateBr(start);
+    return f_;
+  }
+
+ private:
+  // ---- buffers ----
+  void compute_bases() {
+    Value* nb = b_.CreateSub(b1_, b0_, "nb");
+    for (const Buffer& buf : p_.buffers) {
+      Value* base;
+      if (buf.external >= 0) {
+        Value* slot = b_.CreateGEP(ptr_, bufs_, b_.getInt64(buf.external));
+        base = b_.CreateLoad(ptr_, slot, buf.name);
+      } else if (!buf.batched) {
+        base = b_.CreateGEP(b_.getInt8Ty(), ws_, b_.getInt64(buf.ws_offset), buf.name);
+      } else {
+        // Temporaries hold only the slice: rebase so that sample b is at b * elements.
+        Value* off = b_.CreateAdd(b_.getInt64(p_.shared_ws_bytes), b_.CreateMul(nb, b_.getInt64(buf.ws_offset)));
+        Value* slice = b_.CreateGEP(b_.getInt8Ty(), ws_, off);
+        base = b_.CreateGEP(t_, slice, b_.CreateNeg(b_.CreateMul(b0_, b_.getInt64(buf.elements()))), buf.name);
+      }
+      bases_.push_back(base);
+    }
+  }
+
+  // Address of element `lin` of sample `b` (b ignored for shared buffers).
+  Value* address(int buf, Value* b, Value* lin) {
+    const Buffer& bu = p_.buffers[buf];
+    if (bu.batched) lin = b_.CreateAdd(b_.CreateMul(b, b_.getInt64(bu.elements())), lin);
+    return b_.CreateGEP(t_, bases_[buf], lin);
+  }
+  // Pointer to the first sample of the slice (or the shared buffer).
+  Value* slice_start(int buf) {
+    return p_.buffers[buf].batched ? address(buf, b0_, b_.getInt64(0)) : bases_[buf];
+  }
+
+  Value* linearize(const std::vector<Value*>& idx, const Shape& shape) {
+    if (flat_) return idx[0];  // a flat elementwise loop: the index is already linear
+    Value* lin = b_.getInt64(0);
+    for (size_t i = 0; i < idx.size(); ++i)
+      lin = b_.CreateAdd(b_.CreateMul(lin, b_.getInt64(shape[i]), "", true, true), idx[i], "", true, true);
+    return lin;
+  }
+
+  // ---- loops ----
+  template <class Body>
+  void loop(Value* lo, Value* hi, const char* name, Body body) {
+    llvm::BasicBlock* pre = b_.GetInsertBlock();
+    auto* head = llvm::BasicBlock::Create(ctx_, name, f_);
+    auto* inner = llvm::BasicBlock::Create(ctx_, std::string(name) + ".body", f_);
+    auto* exit = llvm::BasicBlock::Create(ctx_, std::string(name) + ".end", f_);
+    b_.CreateBr(head);
+    b_.SetInsertPoint(head);
+    llvm::PHINode* iv = b_.CreatePHI(i64_, 2, name);
+    iv->addIncoming(lo, pre);
+    b_.CreateCondBr(b_.CreateICmpSLT(iv, hi), inner, exit);
+    b_.SetInsertPoint(inner);
+    body(iv);
+    iv->addIncoming(b_.CreateAdd(iv, b_.getInt64(1), "", true, true), b_.GetInsertBlock());
+    b_.CreateBr(head);
+    b_.SetInsertPoint(exit);
+  }
+
+  // Nested loops over `shape` (row-major, innermost last); body gets the index vector.
+  template <class Body>
+  void nest(const Shape& shape, std::vector<Value*>& idx, size_t d, Body& body) {
+    if (d == shape.size()) {
+      body();
+      return;
+    }
+    loop(b_.getInt64(0), b_.getInt64(shape[d]), "i", [&](Value* iv) {
+      idx.push_back(iv);
+      nest(shape, idx, d + 1, body);
+      idx.pop_back();
+    });
+  }
+
+  // Over the slice when the output is batched, once otherwise.
+  template <class Body>
+  void samples(bool batched, Body body) {
+    if (batched) loop(b0_, b1_, "b", [&](Value* b) { body(b); });
+    else body(static_cast<Value*>(b_.getInt64(0)));
+  }
+
+  // ---- stages ----
+  void stage(const Stage& s) {
+    memo_.clear();
+    const Buffer& out = p_.buffers[s.out];
+    switch (s.kind) {
+      case StageKind::Elementwise:
+        if (out.shape.size() > 1 && same_index_everywhere(s, s.expr, out.shape, true)) {
+          // One flat loop over all elements: a [32,32,3] nest would vectorise only its
+          // innermost 3.
+          samples(out.batched, [&](Value* b) {
+            flat_ = true;
+            loop(b_.getInt64(0), b_.getInt64(out.elements()), "i", [&](Value* i) {
+              std::vector<Value*> idx{i};
+              b_.CreateStore(expr(s, s.expr, idx, b, true), address(s.out, b, i));
+            });
+            flat_ = false;
+          });
+          break;
+        }
+        samples(out.batched, [&](Value* b) {
+          std::vector<Value*> idx;
+          auto body = [&] {
+            Value* v = expr(s, s.expr, idx, b, true);
+            b_.CreateStore(v, address(s.out, b, linearize(idx, out.shape)));
+          };
+          nest(out.shape, idx, 0, body);
+        });
+        break;
+      case StageKind::Reduce: reduce(s); break;
+      case StageKind::Einsum: einsum(s); break;
+      case StageKind::Conv: conv(s); break;
+    }
+  }
+
+  // Does every value the fused region of `s` loads or computes have the output's shape,
+  // with no layout op in between? Then element i of each is read at linear index i.
+  // (`seen` keeps shared subexpressions from being walked more than once.)
+  bool same_index_everywhere(const Stage& s, const ir::NodePtr& n, const Shape& shape, bool root) {
+    std::set<const ir::Node*> seen;
+    return same_index_everywhere(s, n, shape, root, seen);
+  }
+  bool same_index_everywhere(const Stage& s, const ir::NodePtr& n, const Shape& shape, bool root,
+                             std::set<const ir::Node*>& seen) {
+    if (n->op == ir::Op::Const || !seen.insert(n.get()).second) return true;
+    if (n->shape != shape) return false;
+    int buf = p_.buffer_of(s, n.get());
+    if (buf >= 0 && (!root || n->op == ir::Op::Input || n->op == ir::Op::Param)) return true;
+    if (!ir::is_unary(n->op) && !ir::is_binary(n->op)) return false;
+    for (const ir::NodePtr& in : n->inputs)
+      if (!same_index_everywhere(s, in, shape, false, seen)) return false;
+    return true;
+  }
+
+  void reduce(const Stage& s) {
+    const Shape& in = s.expr->shape;
+    Shape kept, red;
+    for (size_t a = 0; a < in.size(); ++a)
+      (std::binary_search(s.axes.begin(), s.axes.end(), static_cast<int64_t>(a)) ? red : kept).push_back(in[a]);
+    const bool is_sum = s.reduce_op == ir::Op::Sum;
+    llvm::IRBuilder<> eb(entry_, entry_->begin());
+    llvm::AllocaInst* acc = eb.CreateAlloca(t_, nullptr, "acc");
+    samples(p_.buffers[s.out].batched, [&](Value* b) {
+      std::vector<Value*> kidx;
+      auto outer = [&] {
+        b_.CreateStore(llvm::ConstantFP::get(t_, is_sum ? 0.0 : -INFINITY), acc);
+        std::vector<Value*> ridx;
+        auto inner = [&] {
+          // Interleave kept and reduced indices back into the operand's axis order.
+          std::vector<Value*> idx;
+          size_t k = 0, r = 0;
+          for (size_t a = 0; a < in.size(); ++a)
+            idx.push_back(std::binary_search(s.axes.begin(), s.axes.end(), static_cast<int64_t>(a)) ? ridx[r++] : kidx[k++]);
+          memo_.clear();
+          Value* v = expr(s, s.expr, idx, b, false);
+          Value* a = b_.CreateLoad(t_, acc);
+          Value* n;
+          if (is_sum) {
+            n = b_.CreateFAdd(a, v);
+            llvm::FastMathFlags fm;
+            fm.setAllowReassoc();  // lets the vectoriser split the sum into lanes
+            llvm::cast<llvm::Instruction>(n)->setFastMathFlags(fm);
+          } else {
+            n = b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, v);
+          }
+          b_.CreateStore(n, acc);
+        };
+        nest(red, ridx, 0, inner);
+        b_.CreateStore(b_.CreateLoad(t_, acc), address(s.out, b, linearize(kidx, kept)));
+      };
+      nest(kept, kidx, 0, outer);
+    });
+  }
+
+  llvm::Constant* i64_array(const std::vector<int64_t>& v, const std::string& name) {
+    auto* ty = llvm::ArrayType::get(i64_, v.size());
+    std::vector<llvm::Constant*> elems;
+    for (int64_t x : v) elems.push_back(b_.getInt64(x));
+    return new llvm::GlobalVariable(m_, ty, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(ty, elems), name);
+  }
+
+  llvm::FunctionCallee runtime(const char* stem, std::vector<llvm::Type*> args) {
+    std::string name = std::string(stem) + (p_.dtype == ir::DType::F32 ? "_f32" : "_f64");
+    return m_.getOrInsertFunction(name, llvm::FunctionType::get(b_.getVoidTy(), args, false));
+  }
+
+  static int64_t letter_id(char c) { return c >= 'a' && c <= 'z' ? c - 'a' : 26 + (c - 'A'); }
+
+  void einsum(const Stage& s) {
+    ir::EinsumSpec spec = ir::parse_einsum(s.expr->attrs.spec);
+    std::vector<int64_t> d{static_cast<int64_t>(s.args.size())};
+    auto term = [&](const std::string& letters, const Shape& shape, bool batched) {
+      d.push_back(static_cast<int64_t>(letters.size()) + batched);
+      if (batched) d.push_back(kSampleLetter);
+      for (char c : letters) d.push_back(letter_id(c));
+      if (batched) d.push_back(-1);
+      for (int64_t x : shape) d.push_back(x);
+    };
+    term(spec.output, s.expr->shape, p_.buffers[s.out].batched);
+    for (size_t k = 0; k < s.args.size(); ++k)
+      term(spec.operands[k], s.expr->inputs[k]->shape, p_.buffers[s.args[k]].batched);
+    llvm::IRBuilder<> eb(entry_, entry_->begin());
+    llvm::AllocaInst* ops = eb.CreateAlloca(ptr_, b_.getInt64(s.args.size()), "ops");
+    for (size_t k = 0; k < s.args.size(); ++k)
+      b_.CreateStore(slice_start(s.args[k]), b_.CreateGEP(ptr_, ops, b_.getInt64(k)));
+    b_.CreateCall(runtime("hamux_einsum", {ptr_, i64_, ptr_, ptr_}),
+                  {i64_array(d, "einsum_desc"), b_.CreateSub(b1_, b0_), ops, slice_start(s.out)});
+  }
+
+  void conv(const Stage& s) {
+    const ir::Node& n = *s.expr;
+    Shape x, k;
+    int64_t kind = 0;
+    if (n.op == ir::Op::Conv2d) x = n.inputs[0]->shape, k = n.inputs[1]->shape;
+    else if (n.op == ir::Op::Conv2dInputGrad) kind = 1, x = n.attrs.shape, k = n.inputs[1]->shape;
+    else kind = 2, x = n.inputs[0]->shape, k = n.attrs.shape;
+    ir::ConvGeometry g = ir::conv_geometry(x[0], x[1], k[0], k[1], n.attrs.strides[0], n.attrs.strides[1], n.attrs.padding);
+    std::vector<int64_t> d{kind, x[0], x[1], x[2], k[0], k[1], k[3], g.out_h, g.out_w,
+                           n.attrs.strides[0], n.attrs.strides[1], g.pad_top, g.pad_left,
+                           p_.buffers[s.args[0]].batched, p_.buffers[s.args[1]].batched,
+                           p_.buffers[s.out].batched};
+    b_.CreateCall(runtime("hamux_conv", {ptr_, i64_, ptr_, ptr_, ptr_}),
+                  {i64_array(d, "conv_desc"), b_.CreateSub(b1_, b0_), slice_start(s.args[0]),
+                   slice_start(s.args[1]), slice_start(s.out)});
+  }
+
+  // ---- expressions ----
+  llvm::FunctionCallee libm(const char* name) {
+    std::string fn = std::string(name) + (p_.dtype == ir::DType::F32 ? "f" : "");
+    llvm::FunctionCallee c = m_.getOrInsertFunction(fn, llvm::FunctionType::get(t_, {t_}, false));
+    if (auto* f = llvm::dyn_cast<llvm::Function>(c.getCallee())) {
+      f->setDoesNotAccessMemory();  // pure: CSE and hoisting may treat it like an operator
+      f->setDoesNotThrow();
+      f->setWillReturn();
+    }
+    return c;
+  }
+  Value* call(const char* name, Value* x) { return b_.CreateCall(libm(name), {x}); }
+  Value* intr(llvm::Intrinsic::ID id, Value* x) { return b_.CreateUnaryIntrinsic(id, x); }
+  Value* c(double v) { return llvm::ConstantFP::get(t_, v); }
+  Value* flag(Value* cond) { return b_.CreateSelect(cond, c(1.0), c(0.0)); }
+
+  Value* unary(ir::Op op, Value* x) {
+    using ir::Op;
+    switch (op) {
+      case Op::Neg: return b_.CreateFNeg(x);
+      case Op::Exp: return intr(llvm::Intrinsic::exp, x);
+      case Op::Log: return intr(llvm::Intrinsic::log, x);
+      case Op::Log1p: return call("log1p", x);
+      case Op::Sqrt: return intr(llvm::Intrinsic::sqrt, x);
+      case Op::Abs: return intr(llvm::Intrinsic::fabs, x);
+      case Op::Sign:  // NaN and zeros pass through
+        return b_.CreateSelect(b_.CreateFCmpOGT(x, c(0)), c(1.0),
+                               b_.CreateSelect(b_.CreateFCmpOLT(x, c(0)), c(-1.0), x));
+      case Op::Step: return flag(b_.CreateFCmpOGT(x, c(0)));
+      case Op::Relu: return b_.CreateSelect(b_.CreateFCmpUGT(x, c(0)), x, c(0));  // NaN stays
+      case Op::Sigmoid: {
+        // Exponentiate only -|x| so nothing overflows: s = 1/(1+e) or e/(1+e).
+        Value* e = intr(llvm::Intrinsic::exp, b_.CreateFNeg(intr(llvm::Intrinsic::fabs, x)));
+        Value* d = b_.CreateFAdd(c(1.0), e);
+        return b_.CreateSelect(b_.CreateFCmpOGE(x, c(0)), b_.CreateFDiv(c(1.0), d), b_.CreateFDiv(e, d));
+      }
+      case Op::Tanh: return call("tanh", x);
+      case Op::Softplus: {  // max(x, 0) + log1p(exp(-|x|))
+        Value* m = b_.CreateSelect(b_.CreateFCmpUGT(x, c(0)), x, c(0));
+        return b_.CreateFAdd(m, call("log1p", intr(llvm::Intrinsic::exp, b_.CreateFNeg(intr(llvm::Intrinsic::fabs, x)))));
+      }
+      case Op::LogCosh: {
+        // |x| < 1: log1p(2 sinh(x/2)^2) (no cancellation); else |x| + log1p(e^-2|x|) - log 2.
+        Value* a = intr(llvm::Intrinsic::fabs, x);
+        Value* sh = call("sinh", b_.CreateFMul(c(0.5), x));
+        Value* small = call("log1p", b_.CreateFMul(c(2.0), b_.CreateFMul(sh, sh)));
+        Value* e = intr(llvm::Intrinsic::exp, b_.CreateFMul(c(-2.0), a));
+        Value* big = b_.CreateFSub(b_.CreateFAdd(a, call("log1p", e)), c(0.69314718055994530942));
+        return b_.CreateSelect(b_.CreateFCmpOLT(a, c(1.0)), small, big);
+      }
+      default: break;
+    }
+    throw std::logic_error(std::string("codegen: not a unary op: ") + ir::op_name(op));
+  }
+
+  Value* binary(ir::Op op, Value* x, Value* y) {
+    using ir::Op;
+    switch (op) {
+      case Op::Add: return b_.CreateFAdd(x, y);
+      case Op::Sub: return b_.CreateFSub(x, y);
+      case Op::Mul: return b_.CreateFMul(x, y);
+      case Op::Div: return b_.CreateFDiv(x, y);
+      case Op::Pow: return b_.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x, y);
+      case Op::Max: return b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, x, y);
+      case Op::Min: return b_.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, x, y);
+      case Op::Greater: return flag(b_.CreateFCmpOGT(x, y));
+      case Op::Equal: return flag(b_.CreateFCmpOEQ(x, y));
+      default: break;
+    }
+    throw std::logic_error(std::string("codegen: not a binary op: ") + ir::op_name(op));
+  }
+
+  // The value of `n` at multi-index `idx` of sample `b`. Layout ops only remap the index.
+  Value* expr(const Stage& s, const ir::NodePtr& n, const std::vector<Value*>& idx, Value* b, bool root) {
+    auto key = std::make_pair(n.get(), idx);
+    if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+    Value* v = nullptr;
+    int buf = p_.buffer_of(s, n.get());
+    if (buf >= 0 && (!root || n->op == ir::Op::Input || n->op == ir::Op::Param)) {
+      v = b_.CreateLoad(t_, address(buf, b, linearize(idx, n->shape)));
+    } else if (n->op == ir::Op::Const) {
+      v = c(n->attrs.value);
+    } else if (ir::is_unary(n->op)) {
+      v = unary(n->op, expr(s, n->inputs[0], idx, b, false));
+    } else if (ir::is_binary(n->op)) {
+      Value* x = expr(s, n->inputs[0], idx, b, false);
+      v = binary(n->op, x, expr(s, n->inputs[1], idx, b, false));
+    } else if (n->op == ir::Op::Broadcast) {
+      const Shape& sh = n->inputs[0]->shape;
+      size_t off = n->shape.size() - sh.size();
+      std::vector<Value*> in;
+      for (size_t i = 0; i < sh.size(); ++i) in.push_back(sh[i] == 1 ? b_.getInt64(0) : idx[off + i]);
+      v = expr(s, n->inputs[0], in, b, false);
+    } else if (n->op == ir::Op::Transpose) {
+      std::vector<Value*> in(idx.size());
+      for (size_t i = 0; i < idx.size(); ++i) in[n->attrs.axes[i]] = idx[i];
+      v = expr(s, n->inputs[0], in, b, false);
+    } else if (n->op == ir::Op::Reshape) {
+      const Shape& sh = n->inputs[0]->shape;
+      Value* lin = linearize(idx, n->shape);
+      std::vector<Value*> in(sh.size());
+      for (size_t i = sh.size(); i-- > 0;) {
+        if (sh[i] == 1) {
+          in[i] = b_.getInt64(0);
+          continue;
+        }
+        in[i] = i == 0 ? lin : b_.CreateURem(lin, b_.getInt64(sh[i]));
+        if (i > 0) lin = b_.CreateUDiv(lin, b_.getInt64(sh[i]));
+      }
+      v = expr(s, n->inputs[0], in, b, false);
+    } else {
+      throw std::logic_error(std::string("codegen: op ") + ir::op_name(n->op) + " has no buffer");
+    }
+    memo_[key] = v;
+    return v;
+  }
+
+  const Program& p_;
+  llvm::LLVMContext& ctx_;
+  llvm::Module& m_;
+  llvm::IRBuilder<> b_;
+  llvm::Type *t_, *i64_, *ptr_;
+  llvm::Function* f_ = nullptr;
+  llvm::BasicBlock* entry_ = nullptr;
+  Value *bufs_, *b0_, *b1_, *ws_, *ksteps_;
+  std::vector<Value*> bases_;
+  bool flat_ = false;  // emitting a flat elementwise loop (same_index_everywhere)
+  std::map<std::pair<const ir::Node*, std::vector<Value*>>, Value*> memo_;
+};
+
+}  // namespace
+
+std::unique_ptr<llvm::Module> emit_module(const Program& program, llvm::LLVMContext& ctx,
+                                          const std::string& function_name,
+                                          const std::string& target_cpu,
+                                          const std::string& target_features) {
+  auto m = std::make_unique<llvm::Module>("hamux_kernel", ctx);
+  llvm::Function* f = Emitter(program, ctx, *m).emit(function_name);
+  if (!target_cpu.empty()) f->addFnAttr("target-cpu", target_cpu);
+  if (!target_features.empty()) f->addFnAttr("target-features", target_features);
+  std::string err;
+  llvm::raw_string_ostream os(err);
+  if (llvm::verifyModule(*m, &os))
+    throw std::logic_error("codegen: emitted invalid LLVM IR: " + os.str());
+  return m;
+}
+
+}  // namespace hamux::codegen

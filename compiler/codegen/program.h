@@ -1,0 +1,91 @@
+// compiler/codegen/program.h - the loop program: what a kernel computes, stage by stage.
+//
+// Lowering (lower.cpp) turns IR graphs into a Program; llvm_emit.cpp turns a Program into
+// one LLVM function. A Program is a list of buffers and three lists of stages:
+//
+//   prologue   once per call: values that depend on parameters only (loop-invariant)
+//   body       k_steps times: the per-sample work (one integration step)
+//   epilogue   once per call, after the body (final activations, energies)
+//
+// Each stage writes one buffer:
+//   Elementwise  out[i] = expr(i) for every element; `expr` is an IR subgraph whose
+//                leaves are constants or nodes bound to buffers (Program::bound). Layout
+//                ops (broadcast, transpose, reshape) inside it become index arithmetic,
+//                so an elementwise chain is one loop nest with no intermediate buffer.
+//   Reduce       out = reduce_op over `axes` of expr (expr fused into the reduction loop).
+//   Einsum/Conv  a call into the contraction runtime (runtime_kernels.h) on buffers.
+//
+// Buffers are per-sample tensors. A batched buffer has a leading batch dimension (all
+// inputs, everything that depends on an input); a shared one (params, values computed
+// from params only) has not. External buffers are passed by the caller; temporaries live
+// in a workspace the caller allocates once (see workspace_bytes).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "graph/ir.h"
+#include "hamux/tensor.h"
+
+namespace hamux::codegen {
+
+enum class BufferKind { Input, Param, Output, Temp };
+
+struct Buffer {
+  std::string name;
+  BufferKind kind;
+  Shape shape;          // per sample
+  bool batched = false;
+  int external = -1;    // slot in the kernel's pointer array; -1 for workspace temporaries
+  int64_t ws_offset = 0;  // Temp: shared -> byte offset; batched -> bytes per sample before it
+
+  int64_t elements() const { return num_elements(shape); }
+};
+
+enum class StageKind { Elementwise, Reduce, Einsum, Conv };
+
+struct Stage {
+  StageKind kind;
+  int out = -1;                // buffer written
+  ir::NodePtr expr;            // Elementwise: the value; Reduce: the reduced operand;
+                               // Einsum/Conv: the contraction node (spec, conv attrs)
+  ir::Op reduce_op = ir::Op::Sum;  // Reduce: Sum or ReduceMax
+  std::vector<int64_t> axes;   // Reduce: reduced axes of expr->shape
+  std::vector<int> args;       // Einsum/Conv: operand buffers
+  // Materialised nodes that `expr` reads, with their buffers, fixed when the stage is
+  // lowered (a node may live in different buffers in different phases).
+  std::unordered_map<const ir::Node*, int> bound;
+};
+
+struct Program {
+  ir::DType dtype = ir::DType::F64;
+  std::vector<Buffer> buffers;
+  std::vector<Stage> prologue, body, epilogue;
+  int num_external = 0;
+
+  // Which buffer holds a leaf or materialised node: inputs by index, params by name,
+  // materialised nodes by identity. Lookups go through buffer_of.
+  std::map<int, int> inputs;
+  std::map<std::string, int> params;
+  std::unordered_map<const ir::Node*, int> materialised;
+
+  // The buffer holding `n` while lowering, or -1 when `n` is computed inline.
+  int buffer_of(const ir::Node* n) const;
+  // The buffer `stage` reads `n` from (inputs, params, or the stage's own bindings).
+  int buffer_of(const Stage& stage, const ir::Node* n) const;
+  bool is_batched(int buffer) const { return buffers[buffer].batched; }
+
+  int64_t element_bytes() const { return dtype == ir::DType::F32 ? 4 : 8; }
+  // Workspace bytes needed for a call on `batch` samples (shared part + per-sample part).
+  int64_t shared_ws_bytes = 0;
+  int64_t sample_ws_bytes = 0;
+  int64_t workspace_bytes(int64_t batch) const { return shared_ws_bytes + batch * sample_ws_bytes; }
+};
+
+// A complete, deterministic text form of the program: the debug dump and the cache key.
+std::string to_string(const Program& p);
+
+}  // namespace hamux::codegen

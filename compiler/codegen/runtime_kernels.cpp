@@ -1,0 +1,404 @@
+// compiler/codegen/runtime_kernels.cpp - einsum and convolutions on top of Eigen's GEMM.
+#include "codegen/runtime_kernels.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <vector>
+
+namespace hamux::codegen {
+namespace {
+
+template <class T>
+using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+struct Term {
+  std::vector<int64_t> letters, dims;
+};
+
+// Thread-local scratch; slot k is one independent array.
+template <class T>
+T* scratch(int slot, int64_t n) {
+  thread_local std::vector<T> s[4];
+  if (static_cast<int64_t>(s[slot].size()) < n) s[slot].resize(n);
+  return s[slot].data();
+}
+
+int64_t product(const std::vector<int64_t>& d) {
+  int64_t n = 1;
+  for (int64_t x : d) n *= x;
+  return n;
+}
+
+// dst (letters `to`, row-major) = src (letters `from`); both hold the same letters once.
+template <class T>
+void permute(const T* src, const Term& from, T* dst, const Term& to) {
+  const size_t r = to.letters.size();
+  std::vector<int64_t> src_stride(from.letters.size());
+  for (size_t i = from.letters.size(), s = 1; i-- > 0;) {
+    src_stride[i] = static_cast<int64_t>(s);
+    s *= from.dims[i];
+  }
+  std::vector<int64_t> st(r);  // stride in src of each dst axis
+  for (size_t i = 0; i < r; ++i)
+    for (size_t j = 0; j < from.letters.size(); ++j)
+      if (from.letters[j] == to.letters[i]) st[i] = src_stride[j];
+  const int64_t n = product(to.dims);
+  if (n == 0) return;
+  if (r == 0) {
+    dst[0] = src[0];
+    return;
+  }
+  std::vector<int64_t> idx(r, 0);
+  int64_t off = 0;
+  // The innermost axis is copied in a tight loop; the odometer walks the others.
+  const int64_t inner = r ? to.dims[r - 1] : 1, inner_st = r ? st[r - 1] : 0;
+  for (int64_t k = 0; k < n; k += inner) {
+    for (int64_t i = 0; i < inner; ++i) dst[k + i] = src[off + i * inner_st];
+    for (size_t a = r - 1; a-- > 0;) {
+      off += st[a];
+      if (++idx[a] < to.dims[a]) break;
+      off -= st[a] * to.dims[a];
+      idx[a] = 0;
+    }
+  }
+}
+
+// The definition of einsum, for whatever the GEMM path does not take (repeated letters,
+// one or three operands, letters summed out of a single operand).
+template <class T>
+void einsum_naive(const std::vector<Term>& ops, const Term& out, const std::vector<const T*>& ptr,
+                  T* dst) {
+  std::vector<int64_t> letters, size;
+  for (const Term& t : ops)
+    for (size_t i = 0; i < t.letters.size(); ++i)
+      if (std::find(letters.begin(), letters.end(), t.letters[i]) == letters.end()) {
+        letters.push_back(t.letters[i]);
+        size.push_back(t.dims[i]);
+      }
+  const size_t L = letters.size();
+  auto strides = [&](const Term& t) {
+    std::vector<int64_t> st(L, 0);
+    int64_t s = 1;
+    for (size_t i = t.letters.size(); i-- > 0;) {
+      st[std::find(letters.begin(), letters.end(), t.letters[i]) - letters.begin()] += s;
+      s *= t.dims[i];
+    }
+    return st;
+  };
+  std::fill(dst, dst + product(out.dims), T(0));
+  if (product(size) == 0) return;
+  std::vector<std::vector<int64_t>> ist;
+  for (const Term& t : ops) ist.push_back(strides(t));
+  std::vector<int64_t> ost = strides(out), idx(L, 0), ioff(ops.size(), 0);
+  int64_t ooff = 0;
+  while (true) {
+    T prod = 1;
+    for (size_t k = 0; k < ops.size(); ++k) prod *= ptr[k][ioff[k]];
+    dst[ooff] += prod;
+    size_t a = L;
+    bool done = true;
+    while (a-- > 0) {
+      for (size_t k = 0; k < ops.size(); ++k) ioff[k] += ist[k][a];
+      ooff += ost[a];
+      if (++idx[a] < size[a]) {
+        done = false;
+        break;
+      }
+      for (size_t k = 0; k < ops.size(); ++k) ioff[k] -= ist[k][a] * size[a];
+      ooff -= ost[a] * size[a];
+      idx[a] = 0;
+    }
+    if (done) break;
+  }
+}
+
+bool has(const Term& t, int64_t l) {
+  return std::find(t.letters.begin(), t.letters.end(), l) != t.letters.end();
+}
+bool unique_letters(const Term& t) {
+  for (size_t i = 0; i < t.letters.size(); ++i)
+    for (size_t j = i + 1; j < t.letters.size(); ++j)
+      if (t.letters[i] == t.letters[j]) return false;
+  return true;
+}
+
+// Gathers the letters of `order` (with their sizes) into a term.
+Term term_of(const std::vector<int64_t>& order, const std::vector<Term>& from) {
+  Term t;
+  for (int64_t l : order) {
+    t.letters.push_back(l);
+    for (const Term& f : from)
+      for (size_t i = 0; i < f.letters.size(); ++i)
+        if (f.letters[i] == l) {
+          t.dims.push_back(f.dims[i]);
+          goto found;
+        }
+  found:;
+  }
+  return t;
+}
+
+Term concat(const Term& a, const Term& b) {
+  Term t = a;
+  t.letters.insert(t.letters.end(), b.letters.begin(), b.letters.end());
+  t.dims.insert(t.dims.end(), b.dims.begin(), b.dims.end());
+  return t;
+}
+
+// How a two-operand einsum runs as GEMMs: A (batch, M, K) x B (batch, K, N) -> out
+// (batch, M, N), letters grouped so that one GEMM per batch index does the work.
+struct GemmPlan {
+  bool swap = false;            // operands exchanged (the output is (batch, N, M) otherwise)
+  int64_t NB = 0, M = 0, N = 0, K = 0;
+  bool a_t = false, b_t = false;          // operand used in place, transposed
+  bool a_perm = false, b_perm = false, o_perm = false;  // permuted through scratch
+  Term a, b, o, amk, bkn, omn;  // terms for the permutations
+};
+
+// Returns false when the spec does not fit (repeated letters, letters of one operand only).
+bool plan_gemm(const Term& a, const Term& b, const Term& o, GemmPlan& p, bool swapped = false) {
+  if (!unique_letters(a) || !unique_letters(b) || !unique_letters(o)) return false;
+  for (int64_t l : a.letters)
+    if (!has(b, l) && !has(o, l)) return false;
+  for (int64_t l : b.letters)
+    if (!has(a, l) && !has(o, l)) return false;
+  std::vector<int64_t> batch, m, n, k;
+  for (int64_t l : o.letters) {
+    if (has(a, l) && has(b, l)) batch.push_back(l);
+    else if (has(a, l)) m.push_back(l);
+    else n.push_back(l);
+  }
+  for (int64_t l : a.letters)
+    if (has(b, l) && !has(o, l)) k.push_back(l);
+  const std::vector<Term> all{a, b};
+  Term tb = term_of(batch, all), tm = term_of(m, all), tn = term_of(n, all), tk = term_of(k, all);
+  auto same = [](const Term& x, const Term& y) { return x.letters == y.letters; };
+  // The output must be (batch, M, N) to be written in place. When it is (batch, N, M)
+  // (e.g. W @ xhat with the sample letter first: C^T = B^T A^T), swapping the operands
+  // makes it so, and saves permuting the result through scratch.
+  if (!swapped && !same(o, concat(concat(tb, tm), tn)) && same(o, concat(concat(tb, tn), tm)))
+    return plan_gemm(b, a, o, p, true);
+  p.swap = swapped;
+  p.NB = product(tb.dims), p.M = product(tm.dims), p.N = product(tn.dims), p.K = product(tk.dims);
+  // Each operand is used in place when its layout is (batch, M, K) or (batch, K, M)
+  // (resp. (batch, K, N) / (batch, N, K)); otherwise it is permuted into scratch.
+  p.a = a, p.b = b, p.o = o;
+  p.amk = concat(concat(tb, tm), tk);
+  p.bkn = concat(concat(tb, tk), tn);
+  p.omn = concat(concat(tb, tm), tn);
+  Term akm = concat(concat(tb, tk), tm), bnk = concat(concat(tb, tn), tk);
+  p.a_t = same(a, akm) && !same(a, p.amk);
+  p.a_perm = !p.a_t && !same(a, p.amk);
+  p.b_t = same(b, bnk) && !same(b, p.bkn);
+  p.b_perm = !p.b_t && !same(b, p.bkn);
+  p.o_perm = !same(o, p.omn);
+  return true;
+}
+
+// Products this small skip Eigen's blocked GEMM (whose packing buffers are allocated on
+// every call) for its coefficient-based product.
+constexpr int64_t kSmallProduct = 16 * 16 * 16;
+
+template <class T>
+void run_gemm(const GemmPlan& p, const T* pa, const T* pb, T* po) {
+  if (p.swap) std::swap(pa, pb);
+  const int64_t NB = p.NB, M = p.M, N = p.N, K = p.K;
+  if (p.a_perm) {
+    T* s = scratch<T>(0, NB * M * K);
+    permute(pa, p.a, s, p.amk);
+    pa = s;
+  }
+  if (p.b_perm) {
+    T* s = scratch<T>(1, NB * K * N);
+    permute(pb, p.b, s, p.bkn);
+    pb = s;
+  }
+  T* pc = p.o_perm ? scratch<T>(2, NB * M * N) : po;
+  using Map = Eigen::Map<const RowMat<T>>;
+  const bool small = M * N * K <= kSmallProduct;
+  for (int64_t i = 0; i < NB; ++i) {
+    Map A(pa + i * M * K, p.a_t ? K : M, p.a_t ? M : K);
+    Map B(pb + i * K * N, p.b_t ? N : K, p.b_t ? K : N);
+    Eigen::Map<RowMat<T>> C(pc + i * M * N, M, N);
+    if (K == 0) C.setZero();
+    else if (small) {
+      if (!p.a_t && !p.b_t) C.noalias() = A.lazyProduct(B);
+      else if (p.a_t && !p.b_t) C.noalias() = A.transpose().lazyProduct(B);
+      else if (!p.a_t && p.b_t) C.noalias() = A.lazyProduct(B.transpose());
+      else C.noalias() = A.transpose().lazyProduct(B.transpose());
+    } else {
+      if (!p.a_t && !p.b_t) C.noalias() = A * B;
+      else if (p.a_t && !p.b_t) C.noalias() = A.transpose() * B;
+      else if (!p.a_t && p.b_t) C.noalias() = A * B.transpose();
+      else C.noalias() = A.transpose() * B.transpose();
+    }
+  }
+  if (p.o_perm) permute(pc, p.omn, po, p.o);
+}
+
+Term read_term(const int64_t*& d, int64_t nb) {
+  Term t;
+  int64_t r = *d++;
+  t.letters.assign(d, d + r);
+  d += r;
+  t.dims.assign(d, d + r);
+  d += r;
+  for (int64_t& x : t.dims)
+    if (x < 0) x = nb;
+  return t;
+}
+
+// The length of a descriptor: n_ops, then n_ops + 1 terms of (rank, letters, dims).
+size_t desc_length(const int64_t* desc) {
+  const int64_t* d = desc;
+  const int64_t terms = *d++ + 1;
+  for (int64_t t = 0; t < terms; ++t) d += 1 + 2 * *d;
+  return static_cast<size_t>(d - desc);
+}
+
+// A parsed einsum call: the terms and, when GEMM applies, its plan.
+struct EinsumCall {
+  Term o;
+  std::vector<Term> terms;
+  bool gemm = false;
+  GemmPlan plan;
+};
+
+// Kernels call the same few einsums every step, so each thread keeps the parsed form of
+// the calls it has seen, keyed by the descriptor's CONTENT and the slice size (a pointer
+// key could outlive an unloaded kernel). The table is small: one entry per call site and
+// slice size.
+const EinsumCall& einsum_call(const int64_t* desc, int64_t nb) {
+  thread_local std::map<std::vector<int64_t>, EinsumCall> calls;
+  std::vector<int64_t> key(desc, desc + desc_length(desc));
+  key.push_back(nb);
+  auto it = calls.find(key);
+  if (it != calls.end()) return it->second;
+  EinsumCall c;
+  const int64_t n_ops = *desc++;
+  c.o = read_term(desc, nb);
+  for (int64_t k = 0; k < n_ops; ++k) c.terms.push_back(read_term(desc, nb));
+  c.gemm = n_ops == 2 && plan_gemm(c.terms[0], c.terms[1], c.o, c.plan);
+  return calls.emplace(std::move(key), std::move(c)).first->second;
+}
+
+template <class T>
+void einsum(const int64_t* desc, int64_t nb, const T* const* ops, T* out) {
+  const EinsumCall& c = einsum_call(desc, nb);
+  if (c.gemm) run_gemm<T>(c.plan, ops[0], ops[1], out);
+  else einsum_naive<T>(c.terms, c.o, std::vector<const T*>(ops, ops + c.terms.size()), out);
+}
+
+// ---- convolutions (im2col + GEMM) ----
+
+struct Conv {
+  int64_t kind, H, W, C, KH, KW, O, OH, OW, sh, sw, pt, pl, a_b, b_b, o_b;
+};
+
+// cols[p][(ky,kx,c)] = x[oy*sh - pt + ky][ox*sw - pl + kx][c], zero outside the image.
+template <class T>
+void im2col(const Conv& c, const T* x, T* cols) {
+  const int64_t kkc = c.KH * c.KW * c.C;
+  for (int64_t oy = 0; oy < c.OH; ++oy)
+    for (int64_t ox = 0; ox < c.OW; ++ox) {
+      T* row = cols + (oy * c.OW + ox) * kkc;
+      for (int64_t ky = 0; ky < c.KH; ++ky) {
+        int64_t iy = oy * c.sh - c.pt + ky;
+        for (int64_t kx = 0; kx < c.KW; ++kx) {
+          int64_t ix = ox * c.sw - c.pl + kx;
+          T* dst = row + (ky * c.KW + kx) * c.C;
+          // A plain loop, not memcpy/fill: C is often 1-16, where a libc call per tap
+          // costs more than the copy.
+          if (iy < 0 || iy >= c.H || ix < 0 || ix >= c.W) {
+            for (int64_t ch = 0; ch < c.C; ++ch) dst[ch] = T(0);
+            continue;
+          }
+          const T* src = x + (iy * c.W + ix) * c.C;
+          for (int64_t ch = 0; ch < c.C; ++ch) dst[ch] = src[ch];
+        }
+      }
+    }
+}
+
+// The adjoint of im2col: x[...] += cols[p][(ky,kx,c)].
+template <class T>
+void col2im(const Conv& c, const T* cols, T* x) {
+  const int64_t kkc = c.KH * c.KW * c.C;
+  std::fill(x, x + c.H * c.W * c.C, T(0));
+  for (int64_t oy = 0; oy < c.OH; ++oy)
+    for (int64_t ox = 0; ox < c.OW; ++ox) {
+      const T* row = cols + (oy * c.OW + ox) * kkc;
+      for (int64_t ky = 0; ky < c.KH; ++ky) {
+        int64_t iy = oy * c.sh - c.pt + ky;
+        if (iy < 0 || iy >= c.H) continue;
+        for (int64_t kx = 0; kx < c.KW; ++kx) {
+          int64_t ix = ox * c.sw - c.pl + kx;
+          if (ix < 0 || ix >= c.W) continue;
+          const T* src = row + (ky * c.KW + kx) * c.C;
+          T* dst = x + (iy * c.W + ix) * c.C;
+          for (int64_t ch = 0; ch < c.C; ++ch) dst[ch] += src[ch];
+        }
+      }
+    }
+}
+
+template <class T>
+void conv(const int64_t* desc, int64_t nb, const T* a, const T* b, T* out) {
+  Conv c;
+  std::memcpy(&c, desc, sizeof c);
+  const int64_t n = c.o_b ? nb : 1, P = c.OH * c.OW, kkc = c.KH * c.KW * c.C;
+  const int64_t x_size = c.H * c.W * c.C, g_size = P * c.O, k_size = kkc * c.O;
+  using Map = Eigen::Map<const RowMat<T>>;
+  using MutMap = Eigen::Map<RowMat<T>>;
+  if (c.kind == 0 || c.kind == 1) {
+    // conv2d(x, k) / input_grad(g, k). With a shared kernel all samples share one GEMM.
+    const int64_t a_size = c.kind == 0 ? x_size : g_size, o_size = c.kind == 0 ? g_size : x_size;
+    const int64_t group = c.b_b ? 1 : n;  // samples per GEMM
+    for (int64_t s0 = 0; s0 < n; s0 += group) {
+      Map K(b + (c.b_b ? s0 * k_size : 0), kkc, c.O);
+      if (c.kind == 0) {
+        T* cols = scratch<T>(0, group * P * kkc);
+        for (int64_t s = 0; s < group; ++s)
+          im2col(c, a + (c.a_b ? (s0 + s) * a_size : 0), cols + s * P * kkc);
+        MutMap(out + s0 * o_size, group * P, c.O).noalias() = Map(cols, group * P, kkc) * K;
+      } else {
+        T* cols = scratch<T>(0, group * P * kkc);
+        if (c.a_b) {
+          MutMap(cols, group * P, kkc).noalias() = Map(a + s0 * a_size, group * P, c.O) * K.transpose();
+        } else {
+          for (int64_t s = 0; s < group; ++s)
+            MutMap(cols + s * P * kkc, P, kkc).noalias() = Map(a, P, c.O) * K.transpose();
+        }
+        for (int64_t s = 0; s < group; ++s) col2im(c, cols + s * P * kkc, out + (s0 + s) * o_size);
+      }
+    }
+    return;
+  }
+  // kernel_grad(x, g) = im2col(x)^T g, one per sample.
+  T* cols = scratch<T>(0, P * kkc);
+  for (int64_t s = 0; s < n; ++s) {
+    im2col(c, a + (c.a_b ? s * x_size : 0), cols);
+    MutMap(out + s * k_size, kkc, c.O).noalias() =
+        Map(cols, P, kkc).transpose() * Map(b + (c.b_b ? s * g_size : 0), P, c.O);
+  }
+}
+
+}  // namespace
+}  // namespace hamux::codegen
+
+extern "C" {
+void hamux_einsum_f32(const int64_t* desc, int64_t nb, const float* const* ops, float* out) {
+  hamux::codegen::einsum<float>(desc, nb, ops, out);
+}
+void hamux_einsum_f64(const int64_t* desc, int64_t nb, const double* const* ops, double* out) {
+  hamux::codegen::einsum<double>(desc, nb, ops, out);
+}
+void hamux_conv_f32(const int64_t* desc, int64_t nb, const float* a, const float* b, float* out) {
+  hamux::codegen::conv<float>(desc, nb, a, b, out);
+}
+void hamux_conv_f64(const int64_t* desc, int64_t nb, const double* a, const double* b, double* out) {
+  hamux::codegen::conv<double>(desc, nb, a, b, out);
+}
+}

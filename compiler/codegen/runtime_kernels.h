@@ -1,0 +1,32 @@
+// compiler/codegen/runtime_kernels.h - contraction routines that JIT kernels call.
+//
+// Contractions run at tuned-GEMM speed by handing them to Eigen's GEMM (as XLA on CPU
+// does) instead of emitting loops; docs/codegen.md records the measurement behind this.
+// A kernel passes a constant descriptor (built by llvm_emit.cpp, stored in the kernel's
+// object file, so it is position independent and cacheable) and the slice size `nb`.
+// All routines are thread-safe (scratch memory is thread-local, allocated once per
+// thread and grown as needed).
+//
+// Einsum descriptor (int64): n_ops, then the output term, then each operand term; a term
+// is rank, rank letter ids, rank sizes. Letter ids 0..51 are the spec's letters; id 52
+// (kSampleLetter) is the batch dimension of a batched buffer, its size is -1 and means `nb`.
+// A batched operand (or output) has it as its first letter.
+//
+// Conv descriptor (int64): kind (0 conv2d(x,k), 1 conv2d_input_grad(g,k),
+// 2 conv2d_kernel_grad(x,g)), H, W, C, KH, KW, O, OH, OW, stride_h, stride_w, pad_top,
+// pad_left, a_batched, b_batched, out_batched.
+#pragma once
+
+#include <cstdint>
+
+namespace hamux::codegen {
+constexpr int64_t kSampleLetter = 52;
+constexpr int kConvDescSize = 16;
+}  // namespace hamux::codegen
+
+extern "C" {
+void hamux_einsum_f32(const int64_t* desc, int64_t nb, const float* const* ops, float* out);
+void hamux_einsum_f64(const int64_t* desc, int64_t nb, const double* const* ops, double* out);
+void hamux_conv_f32(const int64_t* desc, int64_t nb, const float* a, const float* b, float* out);
+void hamux_conv_f64(const int64_t* desc, int64_t nb, const double* a, const double* b, double* out);
+}

@@ -1,0 +1,149 @@
+// compiler/codegen/step.cpp - lowering and running the fused Euler step kernel.
+#include "codegen/step.h"
+
+#include <unordered_set>
+
+#include "codegen/lower.h"
+#include "graph/builder.h"
+#include "hamux/error.h"
+
+namespace hamux::codegen {
+
+namespace {
+
+std::string rate_name(const NeuronDef& n) { return "$rate[" + n.name + "]"; }
+std::string mask_name(const NeuronDef& n) { return "$mask[" + n.name + "]"; }
+
+bool is_layout(ir::Op op) { return op == ir::Op::Broadcast || op == ir::Op::Reshape || op == ir::Op::Transpose; }
+
+// Would the loop writing x_i (in place, after the loops of neurons 0..i-1 wrote theirs)
+// read a state that is already overwritten? It does if its fused region reads some x_j
+// with j < i, or reads x_i anywhere but at the element being written.
+bool reads_overwritten_state(const Program& p, const ir::NodePtr& root, int i, int n) {
+  std::vector<std::pair<const ir::Node*, bool>> stack{{root.get(), false}};
+  std::unordered_set<const ir::Node*> seen;
+  while (!stack.empty()) {
+    auto [m, via_layout] = stack.back();
+    stack.pop_back();
+    for (const ir::NodePtr& c : m->inputs) {
+      bool moved = via_layout || is_layout(m->op);
+      if (c->op == ir::Op::Input && c->attrs.index < n) {
+        int j = c->attrs.index;
+        if (j < i || (j == i && moved)) return true;
+        continue;
+      }
+      if (p.buffer_of(c.get()) >= 0 || !seen.insert(c.get()).second) continue;
+      stack.push_back({c.get(), moved});
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Program lower_step(const Model& model, const Derivation& d, bool energy) {
+  const ir::DType dt = model.dtype;
+  const int n = static_cast<int>(model.neurons.size());
+  if (static_cast<int>(d.activation.size()) != n || static_cast<int>(d.update.size()) != n)
+    throw Error(model.file, "codegen: the derivation does not match the model's neurons");
+  if (energy && !d.total_energy) throw Error(model.file, "codegen: the derivation has no total energy");
+
+  std::vector<ir::NodePtr> roots, finals, updates;
+  for (int i = 0; i < n; ++i) roots.push_back(d.activation[i]);
+  for (int i = 0; i < n; ++i) {
+    const NeuronDef& nd = model.neurons[i];
+    ir::NodePtr x = ir::input(i, "x[" + nd.name + "]", nd.shape, dt);
+    ir::NodePtr rate = ir::param(rate_name(nd), {}, dt);
+    ir::NodePtr mask = ir::param(mask_name(nd), nd.shape, dt);
+    finals.push_back(ir::sub(x, ir::mul(ir::mul(rate, mask), d.update[i])));
+    roots.push_back(finals.back());
+  }
+  if (energy) roots.push_back(d.total_energy);
+
+  Program p;
+  p.dtype = dt;
+  Lowerer low(p, roots);
+  std::vector<int> x_buf, xhat_buf;
+  for (int i = 0; i < n; ++i)
+    x_buf.push_back(low.add_input(i, "x[" + model.neurons[i].name + "]", model.neurons[i].shape));
+  for (int i = 0; i < n; ++i) {
+    xhat_buf.push_back(low.add_output("xhat[" + model.neurons[i].name + "]", model.neurons[i].shape, true));
+    p.inputs[n + i] = xhat_buf.back();  // the update graphs read activations as input n+i
+  }
+  for (const ParamDef& pd : model.params) low.add_param(pd.name, pd.shape);
+  for (const NeuronDef& nd : model.neurons) {
+    low.add_param(rate_name(nd), {});
+    low.add_param(mask_name(nd), nd.shape);
+  }
+  int energy_buf = energy ? low.add_output("energy", {}, true) : -1;
+
+  // Body: activations, everything the updates need, then the in-place state updates.
+  for (int i = 0; i < n; ++i) low.emit(p.body, low.rewritten(d.activation[i]), xhat_buf[i]);
+  std::vector<ir::NodePtr> fin;
+  for (int i = 0; i < n; ++i) {
+    fin.push_back(low.rewritten(finals[i]));
+    low.prepare(p.body, fin[i]);
+  }
+  for (int i = 0; i < n; ++i)
+    if (reads_overwritten_state(p, fin[i], i, n)) low.materialise(p.body, low.rewritten(d.update[i]));
+  for (int i = 0; i < n; ++i) low.emit(p.body, fin[i], x_buf[i]);
+
+  // Epilogue: activations (and energy) of the final state.
+  low.begin_phase();
+  for (int i = 0; i < n; ++i) low.emit(p.epilogue, low.rewritten(d.activation[i]), xhat_buf[i]);
+  if (energy) low.emit(p.epilogue, low.rewritten(d.total_energy), energy_buf);
+  low.finish();
+  return p;
+}
+
+StepKernel::StepKernel(const Model& model, const Derivation& derivation, const StepOptions& options)
+    : dtype_(model.dtype) {
+  kernel_ = compile(lower_step(model, derivation, options.energy), options.compile);
+  const Program& p = kernel_->program();
+  auto slot = [&](const std::string& param) { return p.buffers[p.params.at(param)].external; };
+  const int n = static_cast<int>(model.neurons.size());
+  for (int i = 0; i < n; ++i) {
+    const NeuronDef& nd = model.neurons[i];
+    tau_.push_back(nd.tau);
+    x_slot_.push_back(p.buffers[p.inputs.at(i)].external);
+    xhat_slot_.push_back(p.buffers[p.inputs.at(n + i)].external);
+    rate_slot_.push_back(slot(rate_name(nd)));
+    mask_slot_.push_back(slot(mask_name(nd)));
+    ones64_.emplace_back(num_elements(nd.shape), 1.0);
+    ones32_.emplace_back(num_elements(nd.shape), 1.0f);
+  }
+  for (const ParamDef& pd : model.params) param_slot_.push_back(slot(pd.name));
+  for (const Buffer& b : p.buffers)
+    if (b.name == "energy" && b.kind == BufferKind::Output) energy_slot_ = b.external;
+}
+
+void StepKernel::run(const Bindings& b, int64_t begin, int64_t end, double dt, int64_t k_steps) const {
+  const size_t n = tau_.size();
+  if (b.x.size() != n || b.xhat.size() != n || (!b.mask.empty() && b.mask.size() != n) ||
+      b.params.size() != param_slot_.size())
+    throw Error("", "codegen: step bindings do not match the model (" + std::to_string(n) + " neurons, " +
+                        std::to_string(param_slot_.size()) + " params)");
+  if (energy_slot_ >= 0 && !b.energy) throw Error("", "codegen: the step kernel writes energies but none is bound");
+  std::vector<void*> slots(kernel_->program().num_external, nullptr);
+  std::vector<double> rate64(n);
+  std::vector<float> rate32(n);
+  for (size_t i = 0; i < n; ++i) {
+    slots[x_slot_[i]] = b.x[i];
+    slots[xhat_slot_[i]] = b.xhat[i];
+    const void* mask = b.mask.empty() ? nullptr : b.mask[i];
+    rate64[i] = dt / tau_[i];
+    rate32[i] = static_cast<float>(rate64[i]);
+    if (dtype_ == ir::DType::F64) {
+      slots[rate_slot_[i]] = &rate64[i];
+      slots[mask_slot_[i]] = const_cast<void*>(mask ? mask : ones64_[i].data());
+    } else {
+      slots[rate_slot_[i]] = &rate32[i];
+      slots[mask_slot_[i]] = const_cast<void*>(mask ? mask : ones32_[i].data());
+    }
+  }
+  for (size_t k = 0; k < param_slot_.size(); ++k) slots[param_slot_[k]] = const_cast<void*>(b.params[k]);
+  if (energy_slot_ >= 0) slots[energy_slot_] = b.energy;
+  kernel_->run(slots.data(), begin, end, k_steps);
+}
+
+}  // namespace hamux::codegen

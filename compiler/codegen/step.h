@@ -1,0 +1,69 @@
+// compiler/codegen/step.h - the fused integration-step kernel of a HAM.
+//
+// One kernel call advances a slice of the batch by k_steps explicit Euler steps
+//
+//   xhat_i = grad L_i(x_i)                         (activations, all neurons)
+//   x_i   += (dt / tau_i) * mask_i * (-dE/dxhat_i)  (all neurons, from the same state)
+//
+// without returning in between, then recomputes xhat (and, when asked, the energy per
+// sample) for the final state, so the outputs always describe the returned x. With
+// k_steps = 0 it only evaluates xhat and the energy of the given state.
+//
+// Everything the step needs is one loop program (program.h): the activations are
+// written to the xhat buffers, which the update graphs read as their inputs n+i; the
+// update direction of neuron i is fused into the loop that writes x_i unless that loop
+// would read a state another loop has already overwritten (then it gets a buffer).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "autodiff/derive.h"
+#include "codegen/jit.h"
+#include "frontend/model.h"
+
+namespace hamux::codegen {
+
+struct StepOptions {
+  bool energy = false;  // also write the energy of each sample after the steps
+  CompileOptions compile;
+};
+
+// Builds the step program; exposed for inspection and tests.
+Program lower_step(const Model& model, const Derivation& derivation, bool energy);
+
+class StepKernel {
+ public:
+  StepKernel(const Model& model, const Derivation& derivation, const StepOptions& options = {});
+
+  // Pointers into caller-owned memory, all in the model's dtype (float or double).
+  //  x[i], xhat[i]: [batch, ...shape of neuron i]; x is read and updated, xhat written.
+  //  mask[i]: [...shape of neuron i], 1 where the state moves, 0 where it is clamped;
+  //           nullptr means the whole neuron moves.
+  //  params[k]: the values of model.params[k].
+  //  energy: [batch], written when the kernel was built with StepOptions::energy.
+  struct Bindings {
+    std::vector<void*> x, xhat;
+    std::vector<const void*> mask, params;
+    void* energy = nullptr;
+  };
+
+  // Advances samples [begin, end) by k_steps steps of size dt. Thread-safe for
+  // disjoint slices.
+  void run(const Bindings& b, int64_t begin, int64_t end, double dt, int64_t k_steps) const;
+
+  const Kernel& kernel() const { return *kernel_; }
+  bool has_energy() const { return energy_slot_ >= 0; }
+
+ private:
+  std::shared_ptr<const Kernel> kernel_;
+  ir::DType dtype_;
+  std::vector<double> tau_;
+  std::vector<int> x_slot_, xhat_slot_, mask_slot_, rate_slot_, param_slot_;
+  int energy_slot_ = -1;
+  std::vector<std::vector<double>> ones64_;
+  std::vector<std::vector<float>> ones32_;
+};
+
+}  // namespace hamux::codegen

@@ -1,0 +1,227 @@
+// compiler/frontend/npy.cpp - the .npy format: a magic string, a version, a header that
+// is a Python dict literal ({'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), })
+// padded with spaces, then the raw little-endian data.
+#include "frontend/npy.h"
+
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "frontend/json_util.h"
+
+namespace hamux {
+
+static_assert(std::endian::native == std::endian::little, "the .npy reader assumes a little-endian host");
+
+namespace {
+
+const char kMagic[] = "\x93NUMPY";
+
+// A minimal reader for the header dict: string keys; values that are strings, True/False
+// or tuples of integers - all the .npy header uses.
+class HeaderParser {
+ public:
+  HeaderParser(const std::string& text, const std::string& label) : s_(text), label_(label) {}
+
+  void parse(std::string& descr, bool& fortran, Shape& shape) {
+    bool have_descr = false, have_fortran = false, have_shape = false;
+    expect('{');
+    while (true) {
+      skip_ws();
+      if (peek() == '}') break;
+      std::string key = string_literal();
+      expect(':');
+      skip_ws();
+      if (key == "descr") {
+        descr = string_literal();
+        have_descr = true;
+      } else if (key == "fortran_order") {
+        fortran = boolean();
+        have_fortran = true;
+      } else if (key == "shape") {
+        shape = tuple();
+        have_shape = true;
+      } else {
+        fail("unexpected header key '" + key + "'");
+      }
+      skip_ws();
+      if (peek() == ',') {
+        ++pos_;
+        continue;
+      }
+      if (peek() == '}') break;
+      fail("malformed header");
+    }
+    if (!have_descr || !have_fortran || !have_shape)
+      fail("header lacks one of 'descr', 'fortran_order', 'shape'");
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& why) { throw Error(label_, why); }
+  char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
+  void skip_ws() {
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n')) ++pos_;
+  }
+  void expect(char c) {
+    skip_ws();
+    if (peek() != c) fail("malformed header");
+    ++pos_;
+  }
+  std::string string_literal() {
+    skip_ws();
+    char q = peek();
+    if (q != '\'' && q != '"') fail("malformed header");
+    size_t end = s_.find(q, pos_ + 1);
+    if (end == std::string::npos) fail("malformed header");
+    std::string out = s_.substr(pos_ + 1, end - pos_ - 1);
+    pos_ = end + 1;
+    return out;
+  }
+  bool boolean() {
+    if (s_.compare(pos_, 4, "True") == 0) {
+      pos_ += 4;
+      return true;
+    }
+    if (s_.compare(pos_, 5, "False") == 0) {
+      pos_ += 5;
+      return false;
+    }
+    fail("malformed header");
+  }
+  Shape tuple() {
+    expect('(');
+    Shape shape;
+    while (true) {
+      skip_ws();
+      if (peek() == ')') break;
+      int64_t v = 0;
+      bool any = false;
+      while (peek() >= '0' && peek() <= '9') {
+        if (v > frontend::kMaxElements) fail("shape is too large");
+        v = v * 10 + (peek() - '0');
+        ++pos_;
+        any = true;
+      }
+      if (!any) fail("malformed shape in header");
+      if (shape.size() >= static_cast<size_t>(frontend::kMaxRank)) fail("rank is too large");
+      shape.push_back(v);
+      skip_ws();
+      if (peek() == ',') ++pos_;
+      else if (peek() != ')') fail("malformed shape in header");
+    }
+    ++pos_;
+    return shape;
+  }
+
+  const std::string& s_;
+  const std::string& label_;
+  size_t pos_ = 0;
+};
+
+uint32_t read_le(const std::string& bytes, size_t at, int n) {
+  uint32_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+  return v;
+}
+
+template <class T>
+void save_impl(const std::string& path, const Tensor<T>& t, const char* descr) {
+  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
+  for (size_t i = 0; i < t.shape.size(); ++i)
+    dict += std::to_string(t.shape[i]) + (t.shape.size() == 1 ? "," : i + 1 < t.shape.size() ? ", " : "");
+  dict += "), }";
+  // Magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64
+  // and ended by a newline.
+  size_t total = 10 + dict.size() + 1;
+  size_t padded = (total + 63) / 64 * 64;
+  dict += std::string(padded - total, ' ') + "\n";
+  std::string out(kMagic, 6);
+  out += '\x01';
+  out += '\x00';
+  out += static_cast<char>(dict.size() & 0xff);
+  out += static_cast<char>((dict.size() >> 8) & 0xff);
+  out += dict;
+  out.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(T));
+  std::ofstream f(path, std::ios::binary);
+  if (!f) throw Error(path, "cannot open file for writing");
+  f.write(out.data(), static_cast<std::streamsize>(out.size()));
+  if (!f) throw Error(path, "write failed");
+}
+
+}  // namespace
+
+Tensor<double> parse_npy(const std::string& bytes, const std::string& label) {
+  if (bytes.size() < 10 || bytes.compare(0, 6, kMagic, 6) != 0)
+    throw Error(label, "not a .npy file (bad magic string)");
+  int major = static_cast<unsigned char>(bytes[6]);
+  size_t header_len, header_start;
+  if (major == 1) {
+    header_len = read_le(bytes, 8, 2);
+    header_start = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) throw Error(label, "truncated header");
+    header_len = read_le(bytes, 8, 4);
+    header_start = 12;
+  } else {
+    throw Error(label, "unsupported .npy version " + std::to_string(major) + "." +
+                           std::to_string(static_cast<unsigned char>(bytes[7])));
+  }
+  if (header_len > bytes.size() - header_start) throw Error(label, "truncated header");
+  std::string header = bytes.substr(header_start, header_len);
+
+  std::string descr;
+  bool fortran = false;
+  Shape shape;
+  HeaderParser(header, label).parse(descr, fortran, shape);
+  if (fortran) throw Error(label, "fortran_order True is not supported (save in C order)");
+
+  size_t itemsize = 0;
+  if (descr.size() == 3 && (descr[0] == '<' || descr[0] == '|' || descr[0] == '=')) {
+    if (descr.substr(1) == "f4") itemsize = 4;
+    if (descr.substr(1) == "f8") itemsize = 8;
+  }
+  if (itemsize == 0) {
+    if (!descr.empty() && descr[0] == '>')
+      throw Error(label, "big-endian dtype '" + descr + "' is not supported");
+    throw Error(label, "dtype '" + descr + "' is not supported (expected float32 '<f4' or float64 '<f8')");
+  }
+  int64_t n = frontend::checked_elements(shape);
+  if (n < 0) throw Error(label, "shape " + shape_str(shape) + " is too large");
+
+  size_t data_start = header_start + header_len;
+  size_t have = bytes.size() - data_start;
+  size_t want = static_cast<size_t>(n) * itemsize;
+  if (have < want)
+    throw Error(label, "truncated data: " + std::to_string(have) + " bytes for shape " +
+                           shape_str(shape) + ", expected " + std::to_string(want));
+  if (have > want)
+    throw Error(label, std::to_string(have - want) + " unexpected bytes after the data");
+
+  Tensor<double> t(shape);
+  const char* p = bytes.data() + data_start;
+  for (int64_t i = 0; i < n; ++i) {
+    if (itemsize == 4) {
+      float f;
+      std::memcpy(&f, p + i * 4, 4);
+      t.data[i] = f;
+    } else {
+      std::memcpy(&t.data[i], p + i * 8, 8);
+    }
+  }
+  return t;
+}
+
+Tensor<double> read_npy(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error(path, "cannot open file");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  if (f.bad()) throw Error(path, "read failed");
+  return parse_npy(ss.str(), path);
+}
+
+void save_npy(const std::string& path, const Tensor<float>& t) { save_impl(path, t, "<f4"); }
+void save_npy(const std::string& path, const Tensor<double>& t) { save_impl(path, t, "<f8"); }
+
+}  // namespace hamux

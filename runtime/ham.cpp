@@ -1,0 +1,148 @@
+// runtime/ham.cpp - loading and compiling a model; its params; making batches of states.
+#include <algorithm>
+
+#include "energy_tree.h"
+#include "frontend/random.h"
+#include "ham_impl.h"
+
+namespace hamux {
+
+namespace {
+
+std::string names_of(const std::vector<std::string>& names) {
+  std::string s;
+  for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+}  // namespace
+
+int Ham::Impl::neuron_index(const std::string& name) const {
+  const int i = model.neuron_index(name);
+  if (i >= 0) return i;
+  std::vector<std::string> names;
+  for (const NeuronInfo& n : neurons) names.push_back(n.name);
+  throw Error("neuron '" + name + "'", "unknown neuron (" + model.file + " has: " + names_of(names) + ")");
+}
+
+int Ham::Impl::param_index(const std::string& name) const {
+  const int i = model.param_index(name);
+  if (i >= 0) return i;
+  std::vector<std::string> names;
+  for (const ParamDef& p : model.params) names.push_back(p.name);
+  throw Error("param '" + name + "'", "unknown param (" + model.file + " has: " +
+                                          (names.empty() ? "none" : names_of(names)) + ")");
+}
+
+void Ham::Impl::refresh_params() {
+  params32.clear();
+  params64.clear();
+  for (const ParamDef& p : model.params) {
+    if (f64()) {
+      params64.push_back(p.value.data);
+    } else {
+      params32.emplace_back(p.value.data.begin(), p.value.data.end());
+    }
+  }
+}
+
+Ham Ham::load(const std::string& model_path, const LoadOptions& options) {
+  auto impl = std::make_shared<Impl>();
+  impl->model = load_model(model_path);
+  impl->derivation = derive(impl->model);
+  codegen::StepOptions step;
+  step.energy = true;  // one kernel serves plain runs, traces and the energy guard
+  step.compile.disk_cache = options.disk_cache;
+  impl->kernel = std::make_unique<codegen::StepKernel>(impl->model, impl->derivation, step);
+  for (const NeuronDef& n : impl->model.neurons) impl->neurons.push_back({n.name, n.shape, n.tau});
+  impl->refresh_params();
+  return Ham(std::move(impl));
+}
+
+const std::string& Ham::name() const { return impl_->model.name; }
+bool Ham::is_float64() const { return impl_->f64(); }
+const std::vector<NeuronInfo>& Ham::neurons() const { return impl_->neurons; }
+int Ham::neuron_index(const std::string& name) const { return impl_->neuron_index(name); }
+const Model& Ham::model() const { return impl_->model; }
+
+std::vector<std::string> Ham::param_names() const {
+  std::vector<std::string> names;
+  for (const ParamDef& p : impl_->model.params) names.push_back(p.name);
+  return names;
+}
+
+Tensor<double> Ham::param(const std::string& name) const {
+  return impl_->model.params[impl_->param_index(name)].value;
+}
+
+void Ham::set_param(const std::string& name, const Tensor<double>& value) {
+  ParamDef& p = impl_->model.params[impl_->param_index(name)];
+  if (value.shape != p.shape || value.size() != num_elements(p.shape)) {
+    throw Error("param '" + name + "'",
+                "shape " + shape_str(value.shape) + " does not match the model's " + shape_str(p.shape));
+  }
+  p.value = value;
+  impl_->refresh_params();
+}
+
+States Ham::zeros(int64_t batch) const {
+  if (batch < 1) throw Error("batch", "must be at least 1, got " + std::to_string(batch));
+  auto s = std::make_shared<States::Impl>();
+  s->ham = impl_;
+  s->batch = batch;
+  for (size_t i = 0; i < impl_->neurons.size(); ++i) {
+    const size_t n = static_cast<size_t>(batch * num_elements(impl_->neurons[i].shape));
+    if (impl_->f64()) {
+      s->f64.x.emplace_back(n, 0.0);
+      s->f64.xhat.emplace_back(n, 0.0);
+      s->f64.mask.emplace_back();
+    } else {
+      s->f32.x.emplace_back(n, 0.0f);
+      s->f32.xhat.emplace_back(n, 0.0f);
+      s->f32.mask.emplace_back();
+    }
+  }
+  s->f64.energy.assign(impl_->f64() ? batch : 0, 0.0);
+  s->f32.energy.assign(impl_->f64() ? 0 : batch, 0.0f);
+  return States(std::move(s));
+}
+
+States Ham::normal(int64_t batch, uint64_t seed, double std) const {
+  States s = zeros(batch);
+  for (const NeuronInfo& n : impl_->neurons) {
+    // One stream per neuron: adding a neuron does not change the others' states.
+    frontend::Rng rng(seed, "state:" + n.name);
+    Tensor<double> t(Shape{batch});
+    t.shape.insert(t.shape.end(), n.shape.begin(), n.shape.end());
+    t.data.resize(num_elements(t.shape));
+    for (double& v : t.data) v = std * rng.normal();
+    s.set(n.name, t);
+  }
+  return s;
+}
+
+EnergyBreakdown Ham::energy_tree(const States& states) const {
+  return energy_breakdown(*impl_, *states.impl_);
+}
+
+EnergyBreakdown energy_breakdown(const Ham::Impl& ham, const States::Impl& s) {
+  const Model& m = ham.model;
+  const EnergyTree tree = hamux::energy_tree(m, ham.derivation, s.states64());
+  EnergyBreakdown out;
+  for (size_t i = 0; i < m.neurons.size(); ++i) {
+    out.terms.push_back("neuron " + m.neurons[i].name);
+    out.values.push_back(tree.neuron[i]);
+  }
+  for (size_t c = 0; c < m.connections.size(); ++c) {
+    std::string label = "connection ";
+    for (size_t k = 0; k < m.connections[c].neurons.size(); ++k) {
+      label += (k ? "," : "") + m.neurons[m.connections[c].neurons[k]].name;
+    }
+    out.terms.push_back(label + " -> " + m.synapses[m.connections[c].synapse].name);
+    out.values.push_back(tree.connection[c]);
+  }
+  out.total = tree.total;
+  return out;
+}
+
+}  // namespace hamux

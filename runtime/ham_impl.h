@@ -1,0 +1,100 @@
+// runtime/ham_impl.h - what a Ham and a States hold (shared by the runtime's files).
+//
+// States live in the model's dtype, in the layout the step kernel reads and writes:
+// one contiguous [batch, ...shape] buffer per neuron for x and for xhat, plus one mask
+// per neuron ([...shape], 1 = moves, 0 = clamped) and one energy per sample.
+#pragma once
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autodiff/derive.h"
+#include "codegen/step.h"
+#include "frontend/model.h"
+#include "hamux/hamux.h"
+
+namespace hamux {
+
+// The buffers of one dtype.
+template <class T>
+struct StateData {
+  std::vector<std::vector<T>> x, xhat, mask;  // mask empty: the neuron moves freely
+  std::vector<T> energy;                      // [batch]
+};
+
+struct Ham::Impl {
+  Model model;
+  Derivation derivation;
+  std::unique_ptr<codegen::StepKernel> kernel;  // built with energies
+  std::vector<NeuronInfo> neurons;
+  // Param values in the model's dtype, in model.params order (what the kernel reads).
+  std::vector<std::vector<float>> params32;
+  std::vector<std::vector<double>> params64;
+
+  bool f64() const { return model.dtype == ir::DType::F64; }
+  void refresh_params();  // model.params[*].value -> params32/params64
+  int neuron_index(const std::string& name) const;  // throws for an unknown name
+  int param_index(const std::string& name) const;   // throws for an unknown name
+};
+
+struct States::Impl {
+  std::shared_ptr<Ham::Impl> ham;
+  int64_t batch = 0;
+  StateData<float> f32;
+  StateData<double> f64;
+  bool xhat_fresh = false;  // xhat and energy describe the current x
+
+  template <class T>
+  StateData<T>& data();
+  int64_t elements(int neuron) const { return num_elements(ham->neurons[neuron].shape); }
+  // Runs the kernel for zero steps: xhat and energy of the current x.
+  void refresh_activations();
+  // x of every neuron as float64 tensors [batch, ...shape] (for the interpreter).
+  std::vector<Tensor<double>> states64() const;
+};
+
+template <>
+inline StateData<float>& States::Impl::data<float>() { return f32; }
+template <>
+inline StateData<double>& States::Impl::data<double>() { return f64; }
+
+// The batch is cut into blocks of samples that depend on the batch size alone, never on
+// the thread count: the kernel's contractions run one GEMM over a block's samples, and a
+// GEMM's rounding can depend on how many rows it has and where a row sits. With fixed
+// blocks every thread count computes exactly the same calls. Batches up to 16 run one
+// sample per block (then a sample's result does not depend on the batch either); larger
+// batches have up to 64 samples per block, for GEMM efficiency.
+inline int64_t block_size(int64_t batch) { return std::clamp<int64_t>((batch + 15) / 16, 1, 64); }
+inline int64_t block_count(int64_t batch) { return (batch + block_size(batch) - 1) / block_size(batch); }
+
+// The energy tree of `s` (see Ham::energy_tree).
+EnergyBreakdown energy_breakdown(const Ham::Impl& ham, const States::Impl& s);
+
+// Kernel bindings for the buffers of `d`, with the Ham's params.
+template <class T>
+codegen::StepKernel::Bindings bindings(const Ham::Impl& ham, StateData<T>& d) {
+  codegen::StepKernel::Bindings b;
+  for (size_t i = 0; i < d.x.size(); ++i) {
+    b.x.push_back(d.x[i].data());
+    b.xhat.push_back(d.xhat[i].data());
+    b.mask.push_back(d.mask[i].empty() ? nullptr : d.mask[i].data());
+  }
+  if constexpr (sizeof(T) == 8) {
+    for (const auto& p : ham.params64) b.params.push_back(p.data());
+  } else {
+    for (const auto& p : ham.params32) b.params.push_back(p.data());
+  }
+  b.energy = d.energy.data();
+  return b;
+}
+
+// Lets run() reach the insides of Ham and States.
+struct RunAccess {
+  static Ham::Impl& ham(const Ham& h) { return *h.impl_; }
+  static States::Impl& states(States& s) { return *s.impl_; }
+  static const States::Impl& states(const States& s) { return *s.impl_; }
+};
+
+}  // namespace hamux

@@ -1,0 +1,179 @@
+// runtime/run.cpp - the integration loop: tau dx/dt = -dE/dxhat by explicit Euler steps.
+//
+// The step kernel advances a slice of the batch by k steps without coming back; the
+// loop calls it on one slice per thread, in chunks that end where something has to be
+// looked at: a recorded energy, a convergence check, the energy guard, a NaN check.
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "ham_impl.h"
+#include "thread_pool.h"
+
+namespace hamux {
+
+namespace {
+
+constexpr int64_t kMaxChunk = 64;     // steps per kernel call when nothing is checked per step
+constexpr int kMaxHalvings = 40;      // energy guard: give up below dt * 2^-40
+
+void check_options(const Model& m, const RunOptions& o) {
+  const std::string where = m.file;
+  if (o.steps < 0) throw Error(where, "steps must be >= 0, got " + std::to_string(o.steps));
+  if (!(o.dt > 0) || !std::isfinite(o.dt)) throw Error(where, "dt must be a positive number, got " + std::to_string(o.dt));
+  if (!(o.tol >= 0) || !std::isfinite(o.tol)) throw Error(where, "tol must be >= 0, got " + std::to_string(o.tol));
+  if (o.threads < 0) throw Error(where, "threads must be >= 0, got " + std::to_string(o.threads));
+  if (o.record_every < 0) throw Error(where, "record_every must be >= 0, got " + std::to_string(o.record_every));
+}
+
+template <class T>
+class Integrator {
+ public:
+  Integrator(Ham::Impl& ham, States::Impl& s, const RunOptions& o)
+      : ham_(ham), s_(s), d_(s.data<T>()), o_(o), b_(bindings(ham, d_)) {
+    int threads = o.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : o.threads;
+    threads_ = static_cast<int>(std::min<int64_t>(threads, block_count(s.batch)));
+    pool_ = std::make_unique<ThreadPool>(threads_);
+  }
+
+  RunReport run() {
+    RunReport r;
+    double dt = o_.dt;
+    const bool per_step = o_.tol > 0 || o_.energy_guard;
+    check_finite(0);
+    call(dt, 0);  // activations and energy of the start
+    if (o_.record_every > 0) record(r, 0);
+    int64_t step = 0;
+    std::vector<std::vector<T>> prev_x;
+    std::vector<T> prev_e;
+    while (step < o_.steps) {
+      int64_t k = std::min(o_.steps - step, kMaxChunk);
+      if (per_step) k = 1;
+      if (o_.record_every > 0) k = std::min(k, o_.record_every - step % o_.record_every);
+      // Keep the state before the chunk: the guard and max |dx| compare with it, and a
+      // chunk that ends in a NaN is replayed step by step to name the step it appeared.
+      copy_into(prev_x, d_.x);
+      prev_e = d_.energy;
+      call(dt, k);
+      if (k > 1 && !all_finite()) {
+        for (size_t i = 0; i < prev_x.size(); ++i) std::copy(prev_x[i].begin(), prev_x[i].end(), d_.x[i].begin());
+        for (int64_t j = 1; j <= k; ++j) {
+          call(dt, 1);
+          check_finite(step + j);
+        }
+      }
+      check_finite(step + k);
+      if (o_.energy_guard) {
+        if (const int64_t b = rising_sample(prev_e); b >= 0) {
+          if (static_cast<int>(r.guard.size()) >= kMaxHalvings) {
+            throw Error(ham_.model.file, "energy guard: the energy of sample " + std::to_string(b) +
+                                             " still increases at step " + std::to_string(step + 1) +
+                                             " with dt " + std::to_string(dt));
+          }
+          r.guard.push_back({step + 1, b, static_cast<double>(prev_e[b]), static_cast<double>(d_.energy[b]), dt / 2});
+          // Undo the step (copying into the bound buffers), retry it with half the step size.
+          for (size_t i = 0; i < prev_x.size(); ++i) std::copy(prev_x[i].begin(), prev_x[i].end(), d_.x[i].begin());
+          std::copy(prev_e.begin(), prev_e.end(), d_.energy.begin());
+          dt /= 2;
+          s_.xhat_fresh = false;
+          continue;
+        }
+      }
+      step += k;
+      if (per_step) r.max_dx = max_dx(prev_x);
+      if (o_.tol > 0 && r.max_dx < o_.tol) r.converged = true;
+      if (o_.record_every > 0 && (step % o_.record_every == 0 || step == o_.steps || r.converged)) record(r, step);
+      if (o_.progress) o_.progress(step, o_.steps);
+      if (r.converged) break;
+    }
+    if (!s_.xhat_fresh) call(dt, 0);
+    r.steps = step;
+    r.dt = dt;
+    return r;
+  }
+
+ private:
+  // Runs the kernel on every block of samples; the pool hands blocks to threads.
+  void call(double dt, int64_t k) {
+    const int64_t size = block_size(s_.batch);
+    pool_->run(static_cast<int>(block_count(s_.batch)), [&](int blk) {
+      ham_.kernel->run(b_, blk * size, std::min(s_.batch, (blk + 1) * size), dt, k);
+    });
+    s_.xhat_fresh = true;
+  }
+
+  static void copy_into(std::vector<std::vector<T>>& dst, const std::vector<std::vector<T>>& src) {
+    dst.resize(src.size());
+    for (size_t i = 0; i < src.size(); ++i) dst[i].assign(src[i].begin(), src[i].end());
+  }
+
+  bool all_finite() const {
+    for (const std::vector<T>& x : d_.x)
+      for (T v : x)
+        if (!std::isfinite(v)) return false;
+    return true;
+  }
+
+  // A NaN or inf anywhere stops the run, naming the first (sample, neuron) that has one.
+  void check_finite(int64_t step) const {
+    for (int64_t b = 0; b < s_.batch; ++b) {
+      for (size_t i = 0; i < d_.x.size(); ++i) {
+        const int64_t n = s_.elements(static_cast<int>(i));
+        for (int64_t e = b * n; e < (b + 1) * n; ++e) {
+          const T v = d_.x[i][e];
+          if (std::isfinite(v)) continue;
+          throw Error(ham_.model.file, "neuron '" + ham_.neurons[i].name + "', sample " + std::to_string(b) +
+                                           ": state is " + (std::isnan(v) ? "nan" : "inf") + " at step " +
+                                           std::to_string(step) + (step > 0 ? " (try a smaller dt)" : ""));
+        }
+      }
+    }
+  }
+
+  // The first sample whose energy rose above its previous value (beyond rounding), or -1.
+  int64_t rising_sample(const std::vector<T>& prev_e) const {
+    const double rel = sizeof(T) == 4 ? 1e-5 : 1e-11;
+    for (int64_t b = 0; b < s_.batch; ++b) {
+      const double before = prev_e[b], after = d_.energy[b];
+      if (after > before + rel * (1.0 + std::abs(before))) return b;
+    }
+    return -1;
+  }
+
+  double max_dx(const std::vector<std::vector<T>>& prev_x) const {
+    double m = 0;
+    for (size_t i = 0; i < d_.x.size(); ++i)
+      for (size_t e = 0; e < d_.x[i].size(); ++e)
+        m = std::max(m, std::abs(static_cast<double>(d_.x[i][e]) - static_cast<double>(prev_x[i][e])));
+    return m;
+  }
+
+  void record(RunReport& r, int64_t step) const {
+    TraceRow row;
+    row.step = step;
+    row.energy.assign(d_.energy.begin(), d_.energy.end());
+    if (o_.record_tree) row.tree = energy_breakdown(ham_, s_);
+    r.trace.push_back(std::move(row));
+  }
+
+  Ham::Impl& ham_;
+  States::Impl& s_;
+  StateData<T>& d_;
+  const RunOptions& o_;
+  codegen::StepKernel::Bindings b_;
+  int threads_ = 1;
+  std::unique_ptr<ThreadPool> pool_;
+};
+
+}  // namespace
+
+RunReport run(const Ham& ham, States& states, const RunOptions& options) {
+  Ham::Impl& h = RunAccess::ham(ham);
+  States::Impl& s = RunAccess::states(states);
+  if (s.ham.get() != &h) throw Error(h.model.file, "the states were made by another model");
+  check_options(h.model, options);
+  if (h.f64()) return Integrator<double>(h, s, options).run();
+  return Integrator<float>(h, s, options).run();
+}
+
+}  // namespace hamux

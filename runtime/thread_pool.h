@@ -1,0 +1,44 @@
+// runtime/thread_pool.h - a fixed set of threads that run numbered tasks in parallel.
+//
+// The runtime splits a batch into one contiguous slice per thread; every slice is an
+// independent task, so the result does not depend on which thread runs which slice.
+#pragma once
+
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace hamux {
+
+class ThreadPool {
+ public:
+  // `threads` - 1 workers are started; the calling thread is the last one.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Runs fn(0) ... fn(tasks - 1), spread over the threads, and waits for all of them.
+  // The first exception a task throws is rethrown here (after all tasks finished).
+  void run(int tasks, const std::function<void(int)>& fn);
+
+ private:
+  void work();
+  void drain();  // takes tasks of the current job until none is left
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int)>* fn_ = nullptr;
+  int tasks_ = 0, next_ = 0, finished_ = 0;
+  long generation_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace hamux

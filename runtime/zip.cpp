@@ -1,0 +1,170 @@
+// runtime/zip.cpp - see zip.h. Layout: APPNOTE.TXT (PKWARE), sections 4.3.7, 4.3.12, 4.3.16.
+#include "zip.h"
+
+#include <array>
+
+#include "hamux/error.h"
+#include "inflate.h"
+
+namespace hamux::zip {
+
+namespace {
+
+constexpr uint32_t kLocalSig = 0x04034b50, kCentralSig = 0x02014b50, kEndSig = 0x06054b50;
+constexpr uint16_t kDosDate1980 = (0 << 9) | (1 << 5) | 1;  // 1980-01-01: reproducible archives
+
+void put16(std::string& s, uint16_t v) {
+  s += static_cast<char>(v & 0xff);
+  s += static_cast<char>(v >> 8);
+}
+void put32(std::string& s, uint32_t v) {
+  put16(s, static_cast<uint16_t>(v & 0xffff));
+  put16(s, static_cast<uint16_t>(v >> 16));
+}
+
+// Bounds-checked little-endian reads.
+struct Reader {
+  const std::string& bytes;
+  const std::string& label;
+  uint64_t get(size_t at, int width) const {
+    if (at + width > bytes.size()) throw Error(label, "not a valid zip archive (truncated)");
+    uint64_t v = 0;
+    for (int k = width - 1; k >= 0; --k) v = (v << 8) | static_cast<unsigned char>(bytes[at + k]);
+    return v;
+  }
+  uint16_t u16(size_t at) const { return static_cast<uint16_t>(get(at, 2)); }
+  uint32_t u32(size_t at) const { return static_cast<uint32_t>(get(at, 4)); }
+  uint64_t u64(size_t at) const { return get(at, 8); }
+};
+
+}  // namespace
+
+uint32_t crc32(const std::string& bytes) {
+  static const std::array<uint32_t, 256> table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t n = 0; n < 256; ++n) {
+      uint32_t c = n;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+      t[n] = c;
+    }
+    return t;
+  }();
+  uint32_t c = 0xffffffffu;
+  for (unsigned char b : bytes) c = table[(c ^ b) & 0xff] ^ (c >> 8);
+  return c ^ 0xffffffffu;
+}
+
+std::string write_stored(const std::vector<std::pair<std::string, std::string>>& members) {
+  std::string out, central;
+  for (const auto& [name, data] : members) {
+    if (data.size() >= 0xffffffffu || out.size() >= 0xffffffffu) {
+      throw Error(name, "too large for a zip archive without zip64 (4 GiB)");
+    }
+    const uint32_t crc = crc32(data), size = static_cast<uint32_t>(data.size());
+    const uint32_t offset = static_cast<uint32_t>(out.size());
+    // Local header.
+    put32(out, kLocalSig);
+    put16(out, 20);  // version needed: 2.0
+    put16(out, 0);   // flags
+    put16(out, 0);   // method: stored
+    put16(out, 0);   // time
+    put16(out, kDosDate1980);
+    put32(out, crc);
+    put32(out, size);
+    put32(out, size);
+    put16(out, static_cast<uint16_t>(name.size()));
+    put16(out, 0);  // extra length
+    out += name;
+    out += data;
+    // Central directory entry.
+    put32(central, kCentralSig);
+    put16(central, 20);  // made by
+    put16(central, 20);  // needed
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, kDosDate1980);
+    put32(central, crc);
+    put32(central, size);
+    put32(central, size);
+    put16(central, static_cast<uint16_t>(name.size()));
+    put16(central, 0);  // extra
+    put16(central, 0);  // comment
+    put16(central, 0);  // disk
+    put16(central, 0);  // internal attributes
+    put32(central, 0);  // external attributes
+    put32(central, offset);
+    central += name;
+  }
+  const uint32_t cd_offset = static_cast<uint32_t>(out.size());
+  out += central;
+  put32(out, kEndSig);
+  put16(out, 0);
+  put16(out, 0);
+  put16(out, static_cast<uint16_t>(members.size()));
+  put16(out, static_cast<uint16_t>(members.size()));
+  put32(out, static_cast<uint32_t>(central.size()));
+  put32(out, cd_offset);
+  put16(out, 0);  // comment length
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> read(const std::string& bytes, const std::string& label) {
+  const Reader r{bytes, label};
+  // The end record sits in the last 22 + 65535 (comment) bytes.
+  if (bytes.size() < 22) throw Error(label, "not a zip archive (too short)");
+  size_t end = std::string::npos;
+  const size_t lowest = bytes.size() > 22 + 65535 ? bytes.size() - 22 - 65535 : 0;
+  for (size_t at = bytes.size() - 22 + 1; at-- > lowest;) {
+    if (r.u32(at) == kEndSig) {
+      end = at;
+      break;
+    }
+  }
+  if (end == std::string::npos) throw Error(label, "not a zip archive (no end of central directory)");
+  const uint16_t count = r.u16(end + 10);
+  const uint32_t cd_offset = r.u32(end + 16);
+  if (count == 0xffff || cd_offset == 0xffffffffu) throw Error(label, "zip64 archives are not supported");
+
+  std::vector<std::pair<std::string, std::string>> members;
+  size_t at = cd_offset;
+  for (uint16_t m = 0; m < count; ++m) {
+    if (r.u32(at) != kCentralSig) throw Error(label, "corrupt zip central directory");
+    const uint16_t flags = r.u16(at + 8), method = r.u16(at + 10);
+    const uint32_t crc = r.u32(at + 16);
+    uint64_t csize = r.u32(at + 20), usize = r.u32(at + 24);
+    const uint16_t name_len = r.u16(at + 28), extra_len = r.u16(at + 30), comment_len = r.u16(at + 32);
+    uint64_t offset = r.u32(at + 42);
+    r.get(at + 46, name_len);
+    const std::string name = bytes.substr(at + 46, name_len);
+    // zip64 extended information: the 64-bit values of the fields that are 0xffffffff.
+    for (size_t e = at + 46 + name_len; e + 4 <= at + 46 + name_len + extra_len;) {
+      const uint16_t id = r.u16(e), len = r.u16(e + 2);
+      if (id == 0x0001) {
+        size_t f = e + 4;
+        if (usize == 0xffffffffu) usize = r.u64(f), f += 8;
+        if (csize == 0xffffffffu) csize = r.u64(f), f += 8;
+        if (offset == 0xffffffffu) offset = r.u64(f);
+      }
+      e += 4 + len;
+    }
+    if (flags & 1) throw Error(label, "member '" + name + "' is encrypted");
+    if (r.u32(offset) != kLocalSig) throw Error(label, "corrupt zip local header of '" + name + "'");
+    const size_t data_at = offset + 30 + r.u16(offset + 26) + r.u16(offset + 28);
+    if (data_at + csize > bytes.size()) throw Error(label, "member '" + name + "' is truncated");
+    std::string data = bytes.substr(data_at, csize);
+    if (method == 8) {
+      data = inflate_raw(data, usize, label + ": " + name);
+    } else if (method != 0) {
+      throw Error(label, "member '" + name + "' uses compression method " + std::to_string(method) +
+                             " (only stored and deflate are supported)");
+    }
+    if (data.size() != usize) throw Error(label, "member '" + name + "' has the wrong size");
+    if (crc32(data) != crc) throw Error(label, "member '" + name + "' fails its CRC-32 check");
+    members.emplace_back(name, std::move(data));
+    at += 46 + name_len + extra_len + comment_len;
+  }
+  return members;
+}
+
+}  // namespace hamux::zip

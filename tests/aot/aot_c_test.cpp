@@ -1,0 +1,212 @@
+// tests/aot/aot_c_test.cpp - AOT kernels linked into plain C programs.
+//  - every contract model: `cc -std=c11 -Wall -Wextra -Werror` compiles tests/aot/driver.c
+//    against the generated header and links the object with -lm; its results are the
+//    JIT's (same tolerance as aot_jit_test.cpp);
+//  - the example (examples/aot): runs, its energies are the JIT's and never increase, and
+//    the binary needs no LLVM (NEEDED entries, symbol table).
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <regex>
+
+#include "aot_support.h"
+
+namespace hamux::aot_test {
+namespace {
+
+constexpr double kTolF32 = 1e-4;
+constexpr double kTolF64 = 1e-12;
+
+struct Scratch {
+  std::string path;
+  Scratch() {
+    std::string tmpl = std::filesystem::temp_directory_path().string() + "/hamux_aot_XXXXXX";
+    path = mkdtemp(tmpl.data()) ? tmpl : throw std::runtime_error("mkdtemp failed");
+  }
+  ~Scratch() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
+// Runs a shell command; returns its exit status and what it printed (stdout + stderr).
+std::pair<int, std::string> shell(const std::string& command) {
+  std::string out;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (!p) return {-1, ""};
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  const int raw = pclose(p);
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+}
+
+template <class T>
+void write_raw(std::FILE* f, const std::vector<T>& v) {
+  std::fwrite(v.data(), sizeof(T), v.size(), f);
+}
+
+template <class T>
+Outcome<T> run_driver(const Model& m, bool embed, const Case<T>& c, double dt, int64_t steps) {
+  Scratch dir;
+  codegen::AotOptions o;
+  o.prefix = "m";
+  o.embed_params = embed;
+  codegen::write_aot(codegen::compile_aot(m, o), m, dir.path);
+  const std::string exe = dir.path + "/driver";
+  auto [status, log] = shell("cc -std=c11 -O2 -Wall -Wextra -Werror -I'" + dir.path + "' '" +
+                             std::string(HAMUX_SOURCE_DIR) + "/tests/aot/driver.c' '" + dir.path +
+                             "/m.o' -lm -o '" + exe + "'");
+  EXPECT_EQ(status, 0) << log;
+  std::FILE* in = std::fopen((dir.path + "/in.bin").c_str(), "wb");
+  for (const auto& x : c.x) write_raw(in, x);
+  for (const auto& mk : c.mask) write_raw(in, mk);
+  std::fclose(in);
+  auto [run_status, run_log] = shell("'" + exe + "' '" + dir.path + "/in.bin' '" + dir.path + "/out.bin' " +
+                                     std::to_string(c.batch) + " " + std::to_string(steps) + " " +
+                                     std::to_string(dt) + " '" + dir.path + "'");
+  EXPECT_EQ(run_status, 0) << run_log;
+  Outcome<T> o2;
+  const std::string bytes = read_text(dir.path + "/out.bin");
+  size_t pos = 0;
+  auto take = [&](size_t n) {
+    std::vector<T> v(n);
+    if (pos + n * sizeof(T) <= bytes.size()) std::memcpy(v.data(), bytes.data() + pos, n * sizeof(T));
+    pos += n * sizeof(T);
+    return v;
+  };
+  for (size_t i = 0; i < m.neurons.size(); ++i) {
+    o2.x.push_back(take(c.x[i].size()));
+    o2.xhat.push_back(take(c.x[i].size()));
+  }
+  o2.energy = take(c.batch);
+  EXPECT_EQ(pos, bytes.size()) << "driver output size";
+  return o2;
+}
+
+class CDriver : public ::testing::TestWithParam<std::string> {};
+
+template <class T>
+void check_driver(const Model& m, bool embed, double tol) {
+  const bool big = m.file == "energy_transformer.json" || m.file == "conv.json";
+  const Case<T> c = make_case<T>(m, big ? 2 : 3, 5);
+  const double dt = 0.1;
+  const int64_t steps = 3;
+  const Outcome<T> aot = run_driver<T>(m, embed, c, dt, steps);
+  const Outcome<T> jit = run_jit<T>(m, c, dt, steps);
+  EXPECT_LE(outcome_error(aot, jit), tol) << m.file;
+  EXPECT_GT(scaled_error(aot.x[0], c.x[0]), 0.0) << m.file << ": the state did not move";
+}
+
+TEST_P(CDriver, LinkedCProgramMatchesJit) {
+  const Model m = model_as(GetParam(), "");
+  if (m.dtype == ir::DType::F32) check_driver<float>(m, true, kTolF32);
+  else check_driver<double>(m, true, kTolF64);
+}
+
+INSTANTIATE_TEST_SUITE_P(ContractModels, CDriver, ::testing::ValuesIn(contract_models()),
+                         [](const ::testing::TestParamInfo<std::string>& i) {
+                           return i.param.substr(0, i.param.find('.'));
+                         });
+
+TEST(CDriverFiles, ParamsFromNpyFiles) {
+  check_driver<double>(model_as("custom_energies.json", ""), false, kTolF64);
+  check_driver<float>(model_as("readme.json", ""), false, kTolF32);
+}
+
+// The generated headers are also valid C++ (extern "C", explicit casts), both modes.
+TEST(CHeader, CompilesAsCpp) {
+  for (bool embed : {true, false}) {
+    Scratch dir;
+    const Model m = model_as("custom_energies.json", "");
+    codegen::AotOptions o;
+    o.prefix = "m";
+    o.embed_params = embed;
+    codegen::write_aot(codegen::compile_aot(m, o), m, dir.path);
+    auto [status, log] = shell("c++ -x c++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -I'" + dir.path + "' '" +
+                               std::string(HAMUX_SOURCE_DIR) + "/tests/aot/driver.c'");
+    EXPECT_EQ(status, 0) << log;
+  }
+}
+
+#ifdef HAMUX_AOT_EXAMPLE
+// "readme step 10 sample 0 energy -1.234" -> energies[{model, step, sample}]
+std::map<std::tuple<std::string, int64_t, int64_t>, double> parse_energies(const std::string& out) {
+  std::map<std::tuple<std::string, int64_t, int64_t>, double> e;
+  std::regex line(R"((\w+) step (\d+) sample (\d+) energy (\S+))");
+  for (std::sregex_iterator it(out.begin(), out.end(), line), end; it != end; ++it)
+    e[{(*it)[1], std::stoll((*it)[2]), std::stoll((*it)[3])}] = std::stod((*it)[4]);
+  return e;
+}
+
+// The example's initial state, x[b][e] = sin(0.37 (e + 1) + 1.3 b), in the model's dtype.
+template <class T>
+Case<T> example_case(const Model& m, int64_t batch) {
+  Case<T> c;
+  c.batch = batch;
+  for (const NeuronDef& nd : m.neurons) {
+    const int64_t n = num_elements(nd.shape);
+    std::vector<T> x(batch * n);
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t e = 0; e < n; ++e) x[b * n + e] = static_cast<T>(std::sin(0.37 * double(e + 1) + 1.3 * double(b)));
+    c.x.push_back(x);
+    c.mask.emplace_back(n, T(1));
+  }
+  return c;
+}
+
+TEST(AotExample, PrintsTheJitEnergies) {
+  auto [status, out] = shell(std::string("'") + HAMUX_AOT_EXAMPLE + "' '" + HAMUX_AOT_EXAMPLE_KERNELS + "'");
+  ASSERT_EQ(status, 0) << out;
+  const auto energies = parse_energies(out);
+  struct Expect {
+    const char* model;
+    const char* file;
+    int64_t batch;
+    double dt;
+    std::vector<int64_t> steps;
+  };
+  for (const Expect& x : {Expect{"readme", "readme.json", 1, 0.1, {0, 1, 10, 100, 1000}},
+                          Expect{"dense_am", "dense_am.json", 2, 0.5, {0, 1, 10, 40}}}) {
+    const Model m = model_as(x.file, "");
+    const Case<float> c = example_case<float>(m, x.batch);
+    double before = INFINITY;
+    for (int64_t k : x.steps) {
+      const Outcome<float> jit = run_jit<float>(m, c, x.dt, k);
+      for (int64_t b = 0; b < x.batch; ++b) {
+        auto it = energies.find({x.model, k, b});
+        ASSERT_NE(it, energies.end()) << x.model << " step " << k << " sample " << b << " missing:\n" << out;
+        EXPECT_NEAR(it->second, jit.energy[b], kTolF32 * (1 + std::abs(jit.energy[b]))) << x.model << " step " << k;
+        if (b == 0) {
+          EXPECT_LE(it->second, before + 1e-5) << x.model << ": the energy increased at step " << k;
+          before = it->second;
+        }
+      }
+    }
+  }
+  EXPECT_NE(out.find("readme relaxed in "), std::string::npos) << out;
+}
+
+TEST(AotExample, LinksNoLlvm) {
+  auto [status, dyn] = shell(std::string("readelf -d '") + HAMUX_AOT_EXAMPLE + "'");
+  ASSERT_EQ(status, 0) << dyn;
+  std::regex needed(R"(\(NEEDED\)\s+Shared library: \[([^\]]+)\])");
+  std::vector<std::string> libs;
+  for (std::sregex_iterator it(dyn.begin(), dyn.end(), needed), end; it != end; ++it) libs.push_back((*it)[1]);
+  ASSERT_FALSE(libs.empty()) << dyn;
+  for (const std::string& lib : libs)
+    EXPECT_TRUE(lib.rfind("libc.so", 0) == 0 || lib.rfind("libm.so", 0) == 0) << "needs " << lib;
+  auto [nm_status, syms] = shell(std::string("nm '") + HAMUX_AOT_EXAMPLE + "'");
+  ASSERT_EQ(nm_status, 0) << syms;
+  for (const char* bad : {"llvm", "LLVM", "Eigen", "hamux_einsum", "hamux_conv", "_ZN"})
+    EXPECT_EQ(syms.find(bad), std::string::npos) << "symbol table mentions " << bad;
+  EXPECT_NE(syms.find(" T readme_kernel"), std::string::npos);
+  EXPECT_NE(syms.find(" T dense_am_kernel"), std::string::npos);
+  EXPECT_NE(syms.find(" R readme_param_W1"), std::string::npos);
+}
+#endif
+
+}  // namespace
+}  // namespace hamux::aot_test

@@ -1,0 +1,193 @@
+// tests/aot/aot_support.h - shared pieces of the AOT tests: contract models, JIT reference
+// runs, loading an AOT object into this process, comparisons.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/TargetSelect.h>
+
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "autodiff/derive.h"
+#include "codegen/aot.h"
+#include "codegen/step.h"
+#include "frontend/model.h"
+#include "interp/interpreter.h"
+
+namespace hamux::aot_test {
+
+inline const std::vector<std::string>& contract_models() {
+  static const std::vector<std::string> m = {"readme.json",       "classical_hopfield.json",
+                                             "dense_am.json",     "energy_transformer.json",
+                                             "conv.json",         "custom_energies.json"};
+  return m;
+}
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The contract model, re-typed to `dtype` (empty: as written).
+inline Model model_as(const std::string& file, const std::string& dtype) {
+  nlohmann::json j = nlohmann::json::parse(read_text(std::string(HAMUX_MODELS_DIR) + "/" + file));
+  if (!dtype.empty()) j["dtype"] = dtype;
+  return parse_model(j.dump(), file, HAMUX_MODELS_DIR);
+}
+
+// States x[i] ([batch, ...shape_i]), uniform in [-1, 1], and masks (neuron 0 half clamped).
+template <class T>
+struct Case {
+  int64_t batch = 1;
+  std::vector<std::vector<T>> x, mask;
+};
+
+template <class T>
+Case<T> make_case(const Model& m, int64_t batch, unsigned seed) {
+  Case<T> c;
+  c.batch = batch;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  for (const NeuronDef& nd : m.neurons) {
+    const int64_t n = num_elements(nd.shape);
+    std::vector<T> x(batch * n);
+    for (T& v : x) v = static_cast<T>(u(rng));
+    c.x.push_back(x);
+    c.mask.emplace_back(n, T(1));
+  }
+  for (size_t e = 0; e < c.mask[0].size(); e += 2) c.mask[0][e] = 0;
+  return c;
+}
+
+// What a run leaves behind: final states, activations, energies.
+template <class T>
+struct Outcome {
+  std::vector<std::vector<T>> x, xhat;
+  std::vector<T> energy;
+};
+
+// Runs `steps` steps of a kernel with the StepKernel slot conventions on a copy of `c`.
+// `run(slots)` calls the kernel; the slots are laid out by `program`.
+template <class T, class Run>
+Outcome<T> run_program(const Model& m, const codegen::Program& p, const Case<T>& c, double dt,
+                       const std::vector<const T*>& params, Run run) {
+  Outcome<T> o;
+  o.x = c.x;
+  const size_t n = m.neurons.size();
+  for (size_t i = 0; i < n; ++i) o.xhat.emplace_back(o.x[i].size());
+  o.energy.resize(c.batch);
+  std::vector<void*> slots(p.num_external, nullptr);
+  std::vector<T> rate(n);
+  auto slot = [&](int buffer) { return p.buffers.at(buffer).external; };
+  for (size_t i = 0; i < n; ++i) {
+    const NeuronDef& nd = m.neurons[i];
+    rate[i] = static_cast<T>(dt / nd.tau);
+    slots[slot(p.inputs.at(static_cast<int>(i)))] = o.x[i].data();
+    slots[slot(p.inputs.at(static_cast<int>(n + i)))] = o.xhat[i].data();
+    slots[slot(p.params.at("$rate[" + nd.name + "]"))] = &rate[i];
+    slots[slot(p.params.at("$mask[" + nd.name + "]"))] = const_cast<T*>(c.mask[i].data());
+  }
+  for (size_t k = 0; k < m.params.size(); ++k)
+    slots[slot(p.params.at(m.params[k].name))] = const_cast<T*>(params[k]);
+  for (const codegen::Buffer& b : p.buffers)
+    if (b.kind == codegen::BufferKind::Output && b.name == "energy") slots[b.external] = o.energy.data();
+  run(slots.data());
+  return o;
+}
+
+// The JIT reference: StepKernel on the same model, params and case.
+template <class T>
+Outcome<T> run_jit(const Model& m, const Case<T>& c, double dt, int64_t steps) {
+  const auto params = interp::param_values<T>(m);
+  codegen::StepOptions opt;
+  opt.energy = true;
+  codegen::StepKernel k(m, derive(m), opt);
+  Outcome<T> o;
+  o.x = c.x;
+  o.energy.resize(c.batch);
+  codegen::StepKernel::Bindings b;
+  for (size_t i = 0; i < m.neurons.size(); ++i) {
+    o.xhat.emplace_back(o.x[i].size());
+    b.x.push_back(o.x[i].data());
+    b.mask.push_back(c.mask[i].data());
+  }
+  for (auto& xh : o.xhat) b.xhat.push_back(xh.data());
+  for (const ParamDef& pd : m.params) b.params.push_back(params.at(pd.name).data.data());
+  b.energy = o.energy.data();
+  k.run(b, 0, c.batch, dt, steps);
+  return o;
+}
+
+// An AOT object loaded into this process (only for testing: a C program links it).
+class LoadedObject {
+ public:
+  explicit LoadedObject(const std::string& object) {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    jit_ = unwrap(llvm::orc::LLJITBuilder().create());
+    // Only what a C program has: the process's libc/libm (the test binary exports no
+    // hamux or Eigen symbols dynamically, so a call into them would fail to link here).
+    jit_->getMainJITDylib().addGenerator(unwrap(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+        jit_->getDataLayout().getGlobalPrefix())));
+    if (auto e = jit_->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object)))
+      throw std::runtime_error(llvm::toString(std::move(e)));
+  }
+  template <class P>
+  P lookup(const std::string& name) {
+    return unwrap(jit_->lookup(name)).toPtr<P>();
+  }
+
+ private:
+  template <class V>
+  static V unwrap(llvm::Expected<V> v) {
+    if (!v) throw std::runtime_error(llvm::toString(v.takeError()));
+    return std::move(*v);
+  }
+  std::unique_ptr<llvm::orc::LLJIT> jit_;
+};
+
+using KernelFn = void (*)(void* const*, int64_t, int64_t, char*, int64_t);
+
+// Runs the AOT kernel of `r` (loaded in-process) on a copy of `c`.
+template <class T>
+Outcome<T> run_aot(LoadedObject& obj, const codegen::AotResult& r, const Model& m, const Case<T>& c, double dt,
+                   int64_t steps, const std::vector<const T*>& params) {
+  auto fn = obj.lookup<KernelFn>(r.prefix + "_kernel");
+  std::vector<char> ws(r.program.workspace_bytes(c.batch) + 64);
+  char* aligned = ws.data() + (64 - reinterpret_cast<uintptr_t>(ws.data()) % 64) % 64;
+  return run_program<T>(m, r.program, c, dt, params, [&](void* const* slots) { fn(slots, 0, c.batch, aligned, steps); });
+}
+
+// max |a - b| / (1 + max |b|) over one vector: the error relative to the values' scale.
+template <class T>
+double scaled_error(const std::vector<T>& a, const std::vector<T>& b) {
+  double scale = 0, err = 0;
+  for (size_t i = 0; i < b.size(); ++i) scale = std::max(scale, std::abs(static_cast<double>(b[i])));
+  for (size_t i = 0; i < b.size(); ++i) {
+    double d = std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i]));
+    err = std::max(err, std::isnan(d) ? INFINITY : d);
+  }
+  return err / (1 + scale);
+}
+
+template <class T>
+double outcome_error(const Outcome<T>& a, const Outcome<T>& b) {
+  double e = scaled_error(a.energy, b.energy);
+  for (size_t i = 0; i < a.x.size(); ++i)
+    e = std::max({e, scaled_error(a.x[i], b.x[i]), scaled_error(a.xhat[i], b.xhat[i])});
+  return e;
+}
+
+}  // namespace hamux::aot_test

@@ -1,0 +1,62 @@
+// tests/cli/grad_test.cpp - `hamux grad` prints the derived graphs of a model.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "cli/run_hamux.h"
+
+namespace hamux::test {
+namespace {
+
+TEST(Grad, ReadmeListsEveryNeuron) {
+  const RunResult r = run_hamux(std::string("grad '") + HAMUX_MODELS_DIR + "/readme.json'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out.rfind("model: hamux-readme\n", 0), 0u) << r.out;
+  const auto activations = section(r.out, "activations:");
+  const auto updates = section(r.out, "update directions:");
+  ASSERT_EQ(activations.size(), 3u) << r.out;
+  ASSERT_EQ(updates.size(), 3u) << r.out;
+  for (const char* neuron : {"input", "labels", "hidden"}) {
+    const std::string a = std::string("  ") + neuron + ": xhat = ";
+    const std::string u = std::string("  dE/dxhat[") + neuron + "] = ";
+    int found_a = 0, found_u = 0;
+    for (const auto& line : activations) found_a += line.rfind(a, 0) == 0;
+    for (const auto& line : updates) found_u += line.rfind(u, 0) == 0;
+    EXPECT_EQ(found_a, 1) << neuron << "\n" << r.out;
+    EXPECT_EQ(found_u, 1) << neuron << "\n" << r.out;
+  }
+  // The softmax layers' activations are a softmax of their own state.
+  for (const auto& line : activations) {
+    if (line.rfind("  hidden:", 0) == 0) {
+      EXPECT_NE(line.find("x[hidden]"), std::string::npos) << line;
+    }
+  }
+  // Each update direction involves the neuron's own state (the Legendre shortcut) and
+  // the weights of its synapses.
+  for (const auto& line : updates) {
+    if (line.rfind("  dE/dxhat[input]", 0) == 0) {
+      EXPECT_NE(line.find("x[input]"), std::string::npos) << line;
+      EXPECT_NE(line.find("W1"), std::string::npos) << line;
+      EXPECT_EQ(line.find("W2"), std::string::npos) << line;
+    }
+    if (line.rfind("  dE/dxhat[hidden]", 0) == 0) {
+      EXPECT_NE(line.find("W1"), std::string::npos) << line;
+      EXPECT_NE(line.find("W2"), std::string::npos) << line;
+    }
+  }
+  EXPECT_NE(r.out.find("\nnodes: activations "), std::string::npos) << r.out;
+}
+
+TEST(Grad, SucceedsOnEveryContractModel) {
+  for (const auto& entry : std::filesystem::directory_iterator(HAMUX_MODELS_DIR)) {
+    if (entry.path().extension() != ".json") continue;
+    const RunResult r = run_hamux("grad '" + entry.path().string() + "'");
+    EXPECT_EQ(r.status, 0) << entry.path() << "\n" << r.err;
+    EXPECT_NE(r.out.find("update directions:"), std::string::npos) << entry.path();
+  }
+}
+
+}  // namespace
+}  // namespace hamux::test

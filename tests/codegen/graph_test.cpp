@@ -1,0 +1,227 @@
+// tests/codegen/graph_test.cpp - JIT == interpreter on random graphs containing every op.
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <random>
+#include <set>
+
+#include "codegen/lower.h"
+#include "compare.h"
+#include "graph/builder.h"
+#include "hamux/error.h"
+
+namespace hamux::codegen {
+namespace {
+
+using namespace ir;
+using testing::check_against_interpreter;
+
+// Builds a random DAG over a fixed set of inputs and params in which every op of ir.h
+// appears; operands are drawn at random from earlier nodes of the right shape. Operands
+// of log/sqrt/pow/div/exp are shifted into their domain so every value stays finite.
+class RandomGraph {
+ public:
+  RandomGraph(DType dt, unsigned seed) : dt_(dt), rng_(seed) {
+    const Shape A{3, 4};
+    keep(input(0, "x0", A, dt));
+    keep(input(1, "x1", {4}, dt));
+    keep(input(2, "img", {5, 5, 2}, dt));
+    keep(param("P", A, dt));
+    keep(param("W", {4, 5}, dt));
+    keep(param("v", {5}, dt));
+    keep(param("K", {3, 3, 2, 3}, dt));
+    keep(unary(Op::Tanh, pick({3, 4}, true)));  // parameter-only work: hoisted to the prologue
+
+    auto pos = [&](const NodePtr& x) { return add_c(unary(Op::Abs, x), 0.5); };
+    for (Op op : {Op::Neg, Op::Abs, Op::Sign, Op::Step, Op::Relu, Op::Sigmoid, Op::Tanh, Op::Softplus,
+                  Op::LogCosh})
+      keep(unary(op, pick(A)));
+    keep(unary(Op::Exp, unary(Op::Tanh, pick(A))));
+    keep(unary(Op::Log, pos(pick(A))));
+    keep(unary(Op::Sqrt, pos(pick(A))));
+    keep(unary(Op::Log1p, unary(Op::Abs, pick(A))));
+    for (Op op : {Op::Add, Op::Sub, Op::Mul, Op::Max, Op::Min, Op::Greater, Op::Equal})
+      keep(binary(op, pick(A), pick(A)));
+    keep(binary(Op::Equal, pick(A), unary(Op::Relu, pick(A))));  // equal in about half the places
+    keep(div(pick(A), pos(pick(A))));
+    keep(binary(Op::Pow, pos(pick(A)), unary(Op::Tanh, pick(A))));
+    keep(add(pick(A), pick({4})));                               // implicit broadcast [4] -> [3,4]
+    keep(make(Op::Broadcast, {reshape(pick({4}), {1, 4})}, attrs_shape({2, 3, 4})));
+
+    // Reductions, and their results broadcast back into [3,4] chains.
+    keep(reduce(Op::Sum, pick(A), {1}, false));
+    keep(reduce(Op::Sum, pick(A), {0, 1}, true));
+    keep(reduce(Op::ReduceMax, pick(A), {0}, false));
+    keep(reduce(Op::LogSumExp, pick(A), {1}, false));
+    keep(reduce(Op::LogSumExp, pick(A), {0}, true));
+    keep(softmax(pick(A), 1));
+    keep(mul(pick(A), reshape(pick({3}), {3, 1})));
+    keep(sub(pick(A), reshape(pick({3}), {3, 1})));
+    keep(add(pick(A), pick({1, 4})));
+    keep(mul(pick(A), pick({1, 1})));
+
+    // Layout.
+    keep(transpose(pick(A), {1, 0}));
+    keep(transpose(unary(Op::Tanh, pick({4, 3})), {1, 0}));
+    keep(reshape(pick(A), {2, 6}));
+    keep(reshape(unary(Op::Sigmoid, pick({2, 6})), {12}));
+    keep(reshape(add(pick({12}), pick({12})), {3, 4}));
+
+    // Contractions (per-sample GEMMs, batched GEMMs, transposed operands, the naive path).
+    keep(einsum("ij,jk->ik", {pick(A), pick({4, 5})}));
+    keep(einsum("ij,jk->ik", {pick({3, 5}), transpose(pick({4, 5}), {1, 0})}));
+    keep(einsum("ij,ij->i", {pick(A), pick(A)}));
+    keep(einsum("ij,j->i", {pick(A), pick({4})}));
+    keep(einsum("ij,kj->ik", {pick(A), pick(A)}));
+    keep(einsum("ji,jk->ik", {pick(A), pick(A)}));
+    keep(einsum("ij->ji", {pick(A)}));
+    keep(einsum("i->ii", {pick({4})}));
+    keep(einsum("ii->i", {pick({4, 4})}));
+    keep(einsum("ij,jk,k->i", {pick(A), pick({4, 5}), pick({5})}));
+    keep(einsum("ij,jk->ik", {pick(A, true), pick({4, 5}, true)}));  // parameters only
+
+    // Convolutions and their gradients.
+    const Shape img{5, 5, 2}, k{3, 3, 2, 3};
+    keep(make(Op::Conv2d, {pick(img), pick(k)}, conv_attrs(1, "SAME", {})));
+    keep(make(Op::Conv2d, {unary(Op::Tanh, pick(img)), pick(k)}, conv_attrs(2, "VALID", {})));
+    keep(make(Op::Conv2dInputGrad, {pick({5, 5, 3}), pick(k)}, conv_attrs(1, "SAME", img)));
+    keep(make(Op::Conv2dInputGrad, {pick({2, 2, 3}), pick(k)}, conv_attrs(2, "VALID", img)));
+    keep(make(Op::Conv2dKernelGrad, {pick(img), pick({5, 5, 3})}, conv_attrs(1, "SAME", k)));
+  }
+
+  // Every node built (each op appears at least once among them).
+  std::vector<NodePtr> all_nodes() const {
+    std::vector<NodePtr> out;
+    for (const NodePtr& n : pool_)
+      if (!is_leaf(n->op)) out.push_back(n);
+    return out;
+  }
+  // One scalar that depends on everything: deep fusion across all stages.
+  NodePtr total() const {
+    NodePtr t;
+    for (const NodePtr& n : all_nodes()) t = t ? ir::add(t, sum_all(n)) : sum_all(n);
+    return t;
+  }
+  std::set<Op> ops() const {
+    std::set<Op> s;
+    for (const ir::Node* n : topological_order(pool_)) s.insert(n->op);
+    return s;
+  }
+
+ private:
+  NodePtr keep(const NodePtr& n) {
+    pool_.push_back(n);
+    return n;
+  }
+  NodePtr add_c(const NodePtr& x, double c) { return ir::add(x, constant(c, dt_)); }
+  NodePtr pick(const Shape& s, bool params_only = false) {
+    std::vector<NodePtr> c;
+    for (const NodePtr& n : pool_)
+      if (n->shape == s && (!params_only || !depends_on_input(n))) c.push_back(n);
+    if (c.empty()) throw std::logic_error("no node of shape " + shape_str(s));
+    return c[std::uniform_int_distribution<size_t>(0, c.size() - 1)(rng_)];
+  }
+  static bool depends_on_input(const NodePtr& n) {
+    for (const ir::Node* m : topological_order({n}))
+      if (m->op == Op::Input) return true;
+    return false;
+  }
+  static Attrs attrs_shape(const Shape& s) {
+    Attrs a;
+    a.shape = s;
+    return a;
+  }
+  static Attrs conv_attrs(int64_t stride, const char* padding, const Shape& shape) {
+    Attrs a;
+    a.strides = {stride, stride};
+    a.padding = padding;
+    a.shape = shape;
+    return a;
+  }
+
+  DType dt_;
+  std::mt19937 rng_;
+  std::vector<NodePtr> pool_;
+};
+
+TEST(RandomGraph, ContainsEveryOp) {
+  RandomGraph g(DType::F64, 1);
+  std::set<Op> ops = g.ops();
+  for (int o = static_cast<int>(Op::Const); o <= static_cast<int>(Op::Conv2dKernelGrad); ++o)
+    EXPECT_TRUE(ops.count(static_cast<Op>(o))) << op_name(static_cast<Op>(o));
+}
+
+template <class T>
+void every_op(int threads) {
+  const DType dt = sizeof(T) == 8 ? DType::F64 : DType::F32;
+  for (unsigned seed : {1u, 2u, 3u}) {
+    RandomGraph g(dt, seed);
+    for (int64_t batch : {1, 3, 17, 256}) {
+      std::string what = std::string(dtype_name(dt)) + " seed " + std::to_string(seed) + " batch " +
+                         std::to_string(batch);
+      check_against_interpreter<T>(g.all_nodes(), batch, seed * 100 + batch, what + " (all nodes)", threads);
+      check_against_interpreter<T>({g.total()}, batch, seed * 100 + batch, what + " (total)", threads);
+    }
+  }
+}
+
+TEST(JitVsInterpreter, EveryOpFloat64) { every_op<double>(1); }
+TEST(JitVsInterpreter, EveryOpFloat32) { every_op<float>(1); }
+TEST(JitVsInterpreter, SlicesOnSeveralThreads) { every_op<double>(4); }
+
+TEST(JitVsInterpreter, LogSumExpOfInfinities) {
+  // Rows: all -inf (-> -inf), one +inf (-> +inf), one NaN (-> NaN), finite huge values.
+  const double inf = std::numeric_limits<double>::infinity();
+  NodePtr x = input(0, "x", {4, 3}, DType::F64);
+  std::vector<NodePtr> out{reduce(Op::LogSumExp, x, {1}, false)};
+  Tensor<double> v({1, 4, 3}, {-inf, -inf, -inf, 1, inf, 2, std::nan(""), 0, 1, 1e300, 1e300, -1e300});
+  auto want = interp::evaluate<double>(out, {v}, {}, 1);
+  auto got = codegen::evaluate<double>(out, {v}, {}, 1);
+  testing::expect_close(got, want, 1e-12, "logsumexp");
+  EXPECT_EQ(got[0][0], -inf);
+  EXPECT_EQ(got[0][1], inf);
+  EXPECT_TRUE(std::isnan(got[0][2]));
+}
+
+TEST(Lowering, ElementwiseChainsFuseIntoOneStage) {
+  // tanh(x) * 2 + exp(x)^2 ... is one loop; the sum is a reduction stage fed by the chain.
+  NodePtr x = input(0, "x", {8}, DType::F64);
+  NodePtr chain = add(scale(2.0, unary(Op::Tanh, x)), unary(Op::Sigmoid, unary(Op::Neg, x)));
+  Program p = lower_graphs({chain, sum_all(unary(Op::Exp, x))}, DType::F64);
+  EXPECT_EQ(p.body.size(), 2u);
+  EXPECT_TRUE(p.prologue.empty());
+  for (const Buffer& b : p.buffers) EXPECT_NE(b.kind, BufferKind::Temp) << b.name;
+}
+
+TEST(Lowering, BatchedContractionIsOneStageOverTheSlice) {
+  // xhat @ Xi: one einsum stage whose operand is the batched input itself.
+  NodePtr x = input(0, "xhat", {784}, DType::F32);
+  NodePtr xi = param("Xi", {784, 900}, DType::F32);
+  Program p = lower_graphs({einsum("i,ij->j", {x, xi})}, DType::F32);
+  ASSERT_EQ(p.body.size(), 1u);
+  EXPECT_EQ(p.body[0].kind, StageKind::Einsum);
+  EXPECT_EQ(p.body[0].args, (std::vector<int>{p.inputs.at(0), p.params.at("Xi")}));
+}
+
+TEST(Lowering, SharedSubexpressionIsMaterialisedOnce) {
+  NodePtr x = input(0, "x", {8}, DType::F64);
+  NodePtr e = unary(Op::Exp, x);
+  Program p = lower_graphs({add(mul(e, e), e)}, DType::F64);
+  int temps = 0;
+  for (const Buffer& b : p.buffers) temps += b.kind == BufferKind::Temp;
+  EXPECT_EQ(temps, 1);
+  EXPECT_EQ(p.body.size(), 2u);
+}
+
+TEST(Lowering, RejectsMixedDtypes) {
+  NodePtr x = input(0, "x", {2}, DType::F32);
+  try {
+    lower_graphs({x}, DType::F64);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "codegen: graph node input is float32, expected float64");
+  }
+}
+
+}  // namespace
+}  // namespace hamux::codegen

@@ -1,0 +1,144 @@
+// tests/codegen/step_test.cpp - the fused step kernel vs an interpreter-driven Euler loop,
+// for every contract model, in float32 and float64.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "codegen/step.h"
+#include "compare.h"
+
+namespace hamux::codegen {
+namespace {
+
+using testing::expect_close;
+
+// The contract model, optionally re-typed (the same model with "dtype" replaced).
+Model model_as(const std::string& file, const char* dtype) {
+  std::string path = std::string(HAMUX_MODELS_DIR) + "/" + file;
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(ss.str());
+  j["dtype"] = dtype;
+  return parse_model(j.dump(), file, HAMUX_MODELS_DIR);
+}
+
+template <class T>
+std::vector<Tensor<T>> concat(std::vector<Tensor<T>> a, const std::vector<Tensor<T>>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Runs k_steps steps with the kernel and with the interpreter and compares x, xhat and
+// the energy of the final state. Neuron 0 is half clamped (alternate elements masked).
+template <class T>
+void check_step(const Model& m, int64_t batch, int64_t k_steps, double dt, unsigned seed) {
+  const std::string what = m.file + " " + ir::dtype_name(m.dtype) + " batch " + std::to_string(batch);
+  Derivation d = derive(m);
+  const size_t n = m.neurons.size();
+  auto params = interp::param_values<T>(m);
+  std::mt19937 rng(seed);
+  std::vector<Tensor<T>> x, mask;
+  for (const NeuronDef& nd : m.neurons) {
+    Shape s{batch};
+    s.insert(s.end(), nd.shape.begin(), nd.shape.end());
+    x.push_back(testing::random_tensor<T>(s, rng, -1.0, 1.0));
+    mask.emplace_back(nd.shape, T(1));
+  }
+  for (int64_t e = 0; e < mask[0].size(); e += 2) mask[0][e] = 0;
+
+  // Interpreter: synchronous explicit Euler.
+  std::vector<Tensor<T>> xr = x;
+  for (int64_t k = 0; k < k_steps; ++k) {
+    auto xhat = interp::evaluate<T>(d.activation, xr, params, batch);
+    auto u = interp::evaluate<T>(d.update, concat(xr, xhat), params, batch);
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t per = mask[i].size();
+      for (int64_t e = 0; e < xr[i].size(); ++e)
+        xr[i][e] -= static_cast<T>(dt / m.neurons[i].tau) * mask[i][e % per] * u[i][e];
+    }
+  }
+  auto xhat_r = interp::evaluate<T>(d.activation, xr, params, batch);
+  auto energy_r = interp::evaluate<T>({d.total_energy}, concat(xr, xhat_r), params, batch);
+
+  // Kernel.
+  StepOptions opt;
+  opt.energy = true;
+  StepKernel kernel(m, d, opt);
+  std::vector<Tensor<T>> xhat;
+  Tensor<T> energy({batch});
+  StepKernel::Bindings b;
+  for (size_t i = 0; i < n; ++i) {
+    xhat.emplace_back(x[i].shape);
+    b.x.push_back(x[i].data.data());
+    b.mask.push_back(mask[i].data.data());
+  }
+  for (size_t i = 0; i < n; ++i) b.xhat.push_back(xhat[i].data.data());
+  for (const ParamDef& pd : m.params) b.params.push_back(params.at(pd.name).data.data());
+  b.energy = energy.data.data();
+  kernel.run(b, 0, batch, dt, k_steps);
+
+  const double tol = testing::tolerance<T>() * (sizeof(T) == 4 ? 10 : 1) ;  // f32: k steps compound
+  expect_close(x, xr, tol, what + " x");
+  expect_close(xhat, xhat_r, tol, what + " xhat");
+  expect_close(std::vector<Tensor<T>>{energy}, {Tensor<T>({batch}, energy_r[0].data)}, tol, what + " energy");
+}
+
+struct Case {
+  const char* file;
+  std::vector<int64_t> batches;
+  int64_t steps;
+};
+
+const std::vector<Case> kCases = {
+    {"readme.json", {1, 3, 17, 256}, 5},
+    {"custom_energies.json", {1, 3, 17, 256}, 5},
+    {"classical_hopfield.json", {1, 3, 17}, 3},
+    {"dense_am.json", {1, 3, 17}, 3},
+    {"conv.json", {1, 3}, 2},
+    {"energy_transformer.json", {1, 3}, 2},
+};
+
+TEST(StepKernel, MatchesInterpreterFloat64) {
+  for (const Case& c : kCases)
+    for (int64_t batch : c.batches) check_step<double>(model_as(c.file, "float64"), batch, c.steps, 0.1, 7);
+}
+
+TEST(StepKernel, MatchesInterpreterFloat32) {
+  for (const Case& c : kCases)
+    for (int64_t batch : c.batches) check_step<float>(model_as(c.file, "float32"), batch, c.steps, 0.1, 8);
+}
+
+TEST(StepKernel, ZeroStepsOnlyEvaluates) {
+  // k_steps = 0 leaves x untouched and writes the activations and energy of that state.
+  Model m = model_as("readme.json", "float64");
+  Derivation d = derive(m);
+  auto params = interp::param_values<double>(m);
+  std::mt19937 rng(3);
+  std::vector<Tensor<double>> x, xhat;
+  StepKernel::Bindings b;
+  for (const NeuronDef& nd : m.neurons) {
+    x.push_back(testing::random_tensor<double>({2, nd.shape[0]}, rng));
+    xhat.emplace_back(Shape{2, nd.shape[0]});
+  }
+  for (size_t i = 0; i < x.size(); ++i) {
+    b.x.push_back(x[i].data.data());
+    b.xhat.push_back(xhat[i].data.data());
+  }
+  for (const ParamDef& pd : m.params) b.params.push_back(params.at(pd.name).data.data());
+  Tensor<double> energy({2});
+  b.energy = energy.data.data();
+  std::vector<Tensor<double>> x0 = x;
+  StepOptions opt;
+  opt.energy = true;
+  StepKernel(m, d, opt).run(b, 0, 2, 0.1, 0);
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(x[i].data, x0[i].data);
+  expect_close(xhat, interp::evaluate<double>(d.activation, x0, params, 2), 1e-12, "xhat");
+  auto e = interp::evaluate<double>({d.total_energy}, concat(x0, xhat), params, 2);
+  expect_close(std::vector<Tensor<double>>{energy}, {Tensor<double>({2}, e[0].data)}, 1e-12, "energy");
+}
+
+}  // namespace
+}  // namespace hamux::codegen
