@@ -32,7 +32,7 @@ namespace hamux::codegen {
 namespace {
 
 constexpr const char* kFunctionName = "hamux_kernel";
-constexpr const char* kKernelFormat = "hamux-kernel-3";  // bump when the ABI or emitter changes
+constexpr const char* kKernelFormat = "hamux-kernel-4";  // bump when the ABI or emitter changes
 
 struct Host {
   std::string cpu, features;

@@ -45,9 +45,29 @@ class Emitter {
     b_.SetInsertPoint(start);
     compute_bases();
     for (const Stage& s : p_.prologue) stage(s);
-    loop(b_.getInt64(0), ksteps_, "step", [&](Value*) {
-      for (const Stage& s : p_.body) stage(s);
-    });
+    if (p_.epilogue_is_body_prefix > 0) {
+      // for (step = 0;; ++step) { prefix; if (step == k_steps) break; rest of the body }
+      const size_t n = std::min(p_.epilogue_is_body_prefix, p_.body.size());
+      llvm::BasicBlock* pre = b_.GetInsertBlock();
+      auto* head = llvm::BasicBlock::Create(ctx_, "step", f_);
+      auto* rest = llvm::BasicBlock::Create(ctx_, "step.rest", f_);
+      auto* exit = llvm::BasicBlock::Create(ctx_, "step.end", f_);
+      b_.CreateBr(head);
+      b_.SetInsertPoint(head);
+      llvm::PHINode* iv = b_.CreatePHI(i64_, 2, "step");
+      iv->addIncoming(b_.getInt64(0), pre);
+      for (size_t k = 0; k < n; ++k) stage(p_.body[k]);
+      b_.CreateCondBr(b_.CreateICmpSLT(iv, ksteps_), rest, exit);
+      b_.SetInsertPoint(rest);
+      for (size_t k = n; k < p_.body.size(); ++k) stage(p_.body[k]);
+      iv->addIncoming(b_.CreateAdd(iv, b_.getInt64(1), "", true, true), b_.GetInsertBlock());
+      b_.CreateBr(head);
+      b_.SetInsertPoint(exit);
+    } else {
+      loop(b_.getInt64(0), ksteps_, "step", [&](Value*) {
+        for (const Stage& s : p_.body) stage(s);
+      });
+    }
     for (const Stage& s : p_.epilogue) stage(s);
     b_.CreateRetVoid();
     llvm::IRBuilder<> eb(entry_);
@@ -110,8 +130,32 @@ class Emitter {
     b_.SetInsertPoint(inner);
     body(iv);
     iv->addIncoming(b_.CreateAdd(iv, b_.getInt64(1), "", true, true), b_.GetInsertBlock());
-    b_.CreateBr(head);
+    llvm::BranchInst* latch = b_.CreateBr(head);
+    if (short_trip_count(lo, hi)) latch->setMetadata(llvm::LLVMContext::MD_loop, scalar_loop_md());
     b_.SetInsertPoint(exit);
+  }
+
+  // A loop with a static trip count below 16 (a softmax row of 9, a 3-tap window) gains
+  // nothing from the loop vectoriser - its vector body would hardly run - but each
+  // vectorised loop brings a vector body, a remainder loop and runtime checks, and machine
+  // code generation time grows with all of that. Such loops are left scalar (the unroller
+  // and the SLP vectoriser still see them).
+  static bool short_trip_count(Value* lo, Value* hi) {
+    auto* l = llvm::dyn_cast<llvm::ConstantInt>(lo);
+    auto* h = llvm::dyn_cast<llvm::ConstantInt>(hi);
+    return l && h && h->getSExtValue() - l->getSExtValue() < 16;
+  }
+  llvm::MDNode* scalar_loop_md() {
+    // A distinct self-referencing node per loop, as LLVM's loop metadata requires.
+    auto* i32 = llvm::Type::getInt32Ty(ctx_);
+    llvm::Metadata* width[] = {llvm::MDString::get(ctx_, "llvm.loop.vectorize.width"),
+                               llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(i32, 1))};
+    llvm::Metadata* interleave[] = {llvm::MDString::get(ctx_, "llvm.loop.interleave.count"),
+                                    llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(i32, 1))};
+    llvm::Metadata* ops[] = {nullptr, llvm::MDNode::get(ctx_, width), llvm::MDNode::get(ctx_, interleave)};
+    llvm::MDNode* md = llvm::MDNode::getDistinct(ctx_, ops);
+    md->replaceOperandWith(0, md);
+    return md;
   }
 
   // Nested loops over `shape` (row-major, innermost last); body gets the index vector.

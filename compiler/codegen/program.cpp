@@ -147,6 +147,8 @@ std::string to_string(const Program& p) {
   print_stages(os, p, "prologue", p.prologue);
   print_stages(os, p, "body", p.body);
   print_stages(os, p, "epilogue", p.epilogue);
+  if (p.epilogue_is_body_prefix)
+    os << "epilogue = the first " << p.epilogue_is_body_prefix << " body stages\n";
   return os.str();
 }
 

@@ -64,6 +64,10 @@ struct Program {
   ir::DType dtype = ir::DType::F64;
   std::vector<Buffer> buffers;
   std::vector<Stage> prologue, body, epilogue;
+  // When > 0, the epilogue is the first `epilogue_is_body_prefix` body stages once more
+  // (a step kernel's final activations): the emitter runs the step loop one extra time up
+  // to that point instead of emitting those stages a second time, and `epilogue` is empty.
+  size_t epilogue_is_body_prefix = 0;
   int num_external = 0;
 
   // Which buffer holds a leaf or materialised node: inputs by index, params by name,

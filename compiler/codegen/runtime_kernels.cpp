@@ -322,24 +322,31 @@ void im2col(const Conv& c, const T* x, T* cols) {
     }
 }
 
-// The adjoint of im2col: x[...] += cols[p][(ky,kx,c)].
+// The adjoint of im2col, as a gather: x[iy][ix][c] = sum of cols[p][(ky,kx,c)] over the taps
+// (ky, kx) whose output pixel p = (oy, ox) reads (iy, ix), i.e. oy*sh = iy + pt - ky. Each
+// input pixel is written once, from a register accumulator: no clearing pass over the image
+// and no read-modify-write of x per tap (the scatter form did both).
 template <class T>
 void col2im(const Conv& c, const T* cols, T* x) {
   const int64_t kkc = c.KH * c.KW * c.C;
-  std::fill(x, x + c.H * c.W * c.C, T(0));
-  for (int64_t oy = 0; oy < c.OH; ++oy)
-    for (int64_t ox = 0; ox < c.OW; ++ox) {
-      const T* row = cols + (oy * c.OW + ox) * kkc;
-      for (int64_t ky = 0; ky < c.KH; ++ky) {
-        int64_t iy = oy * c.sh - c.pt + ky;
-        if (iy < 0 || iy >= c.H) continue;
-        for (int64_t kx = 0; kx < c.KW; ++kx) {
-          int64_t ix = ox * c.sw - c.pl + kx;
-          if (ix < 0 || ix >= c.W) continue;
-          const T* src = row + (ky * c.KW + kx) * c.C;
-          T* dst = x + (iy * c.W + ix) * c.C;
-          for (int64_t ch = 0; ch < c.C; ++ch) dst[ch] += src[ch];
+  constexpr int64_t kChunk = 16;  // channels accumulated in registers at a time
+  for (int64_t iy = 0; iy < c.H; ++iy)
+    for (int64_t ix = 0; ix < c.W; ++ix) {
+      T* dst = x + (iy * c.W + ix) * c.C;
+      for (int64_t c0 = 0; c0 < c.C; c0 += kChunk) {
+        const int64_t cn = std::min(kChunk, c.C - c0);
+        T acc[kChunk] = {};
+        for (int64_t ky = 0; ky < c.KH; ++ky) {
+          const int64_t ty = iy + c.pt - ky;
+          if (ty < 0 || ty % c.sh != 0 || ty / c.sh >= c.OH) continue;
+          for (int64_t kx = 0; kx < c.KW; ++kx) {
+            const int64_t tx = ix + c.pl - kx;
+            if (tx < 0 || tx % c.sw != 0 || tx / c.sw >= c.OW) continue;
+            const T* src = cols + ((ty / c.sh) * c.OW + tx / c.sw) * kkc + (ky * c.KW + kx) * c.C + c0;
+            for (int64_t ch = 0; ch < cn; ++ch) acc[ch] += src[ch];
+          }
         }
+        for (int64_t ch = 0; ch < cn; ++ch) dst[c0 + ch] = acc[ch];
       }
     }
 }

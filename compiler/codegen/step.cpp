@@ -79,6 +79,7 @@ Program lower_step(const Model& model, const Derivation& d, bool energy) {
 
   // Body: activations, everything the updates need, then the in-place state updates.
   for (int i = 0; i < n; ++i) low.emit(p.body, low.rewritten(d.activation[i]), xhat_buf[i]);
+  const size_t activation_stages = p.body.size();
   std::vector<ir::NodePtr> fin;
   for (int i = 0; i < n; ++i) {
     fin.push_back(low.rewritten(finals[i]));
@@ -92,6 +93,15 @@ Program lower_step(const Model& model, const Derivation& d, bool energy) {
   low.begin_phase();
   for (int i = 0; i < n; ++i) low.emit(p.epilogue, low.rewritten(d.activation[i]), xhat_buf[i]);
   if (energy) low.emit(p.epilogue, low.rewritten(d.total_energy), energy_buf);
+  // Without the energy the epilogue is the body's activation stages lowered once more (same
+  // graphs, same prologue values; begin_phase dropped only per-sample buffers). Emitting
+  // them twice doubles the machine code of activation-heavy models for nothing: the kernel
+  // runs them instead at the top of one extra loop iteration. (With the energy, its stages
+  // may read temporaries of the epilogue's own activation stages, so it keeps them.)
+  if (!energy && p.epilogue.size() == activation_stages) {
+    p.epilogue.clear();
+    p.epilogue_is_body_prefix = activation_stages;
+  }
   low.finish();
   return p;
 }

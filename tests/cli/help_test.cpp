@@ -8,7 +8,7 @@
 namespace hamux::test {
 namespace {
 
-const char* const kCommands[] = {"check", "grad", "help"};
+const char* const kCommands[] = {"check", "grad", "run", "energy", "compile", "help"};
 
 TEST(Help, TopLevelHelpListsEveryCommand) {
   for (const char* args : {"--help", "-h", "help"}) {

@@ -33,9 +33,12 @@ std::vector<Tensor<T>> concat(std::vector<Tensor<T>> a, const std::vector<Tensor
 
 // Runs k_steps steps with the kernel and with the interpreter and compares x, xhat and
 // the energy of the final state. Neuron 0 is half clamped (alternate elements masked).
+// Without `energy` the kernel has no energy output and runs its final activations as an
+// extra pass over the body's first stages (Program::epilogue_is_body_prefix).
 template <class T>
-void check_step(const Model& m, int64_t batch, int64_t k_steps, double dt, unsigned seed) {
-  const std::string what = m.file + " " + ir::dtype_name(m.dtype) + " batch " + std::to_string(batch);
+void check_step(const Model& m, int64_t batch, int64_t k_steps, double dt, unsigned seed, bool energy_out = true) {
+  const std::string what = m.file + " " + ir::dtype_name(m.dtype) + " batch " + std::to_string(batch) +
+                           (energy_out ? "" : " no energy");
   Derivation d = derive(m);
   const size_t n = m.neurons.size();
   auto params = interp::param_values<T>(m);
@@ -65,7 +68,7 @@ void check_step(const Model& m, int64_t batch, int64_t k_steps, double dt, unsig
 
   // Kernel.
   StepOptions opt;
-  opt.energy = true;
+  opt.energy = energy_out;
   StepKernel kernel(m, d, opt);
   std::vector<Tensor<T>> xhat;
   Tensor<T> energy({batch});
@@ -77,13 +80,14 @@ void check_step(const Model& m, int64_t batch, int64_t k_steps, double dt, unsig
   }
   for (size_t i = 0; i < n; ++i) b.xhat.push_back(xhat[i].data.data());
   for (const ParamDef& pd : m.params) b.params.push_back(params.at(pd.name).data.data());
-  b.energy = energy.data.data();
+  if (energy_out) b.energy = energy.data.data();
   kernel.run(b, 0, batch, dt, k_steps);
 
   const double tol = testing::tolerance<T>() * (sizeof(T) == 4 ? 10 : 1) ;  // f32: k steps compound
   expect_close(x, xr, tol, what + " x");
   expect_close(xhat, xhat_r, tol, what + " xhat");
-  expect_close(std::vector<Tensor<T>>{energy}, {Tensor<T>({batch}, energy_r[0].data)}, tol, what + " energy");
+  if (energy_out)
+    expect_close(std::vector<Tensor<T>>{energy}, {Tensor<T>({batch}, energy_r[0].data)}, tol, what + " energy");
 }
 
 struct Case {
@@ -109,6 +113,30 @@ TEST(StepKernel, MatchesInterpreterFloat64) {
 TEST(StepKernel, MatchesInterpreterFloat32) {
   for (const Case& c : kCases)
     for (int64_t batch : c.batches) check_step<float>(model_as(c.file, "float32"), batch, c.steps, 0.1, 8);
+}
+
+TEST(StepKernel, WithoutEnergyMatchesInterpreter) {
+  // The final activations come from one extra pass over the body's activation stages.
+  for (const Case& c : kCases)
+    for (int64_t steps : {int64_t{0}, int64_t{1}, c.steps}) {
+      check_step<double>(model_as(c.file, "float64"), 3, steps, 0.1, 9, false);
+      check_step<float>(model_as(c.file, "float32"), 3, steps, 0.1, 10, false);
+    }
+}
+
+TEST(StepKernel, WithoutEnergyActivationsAreEmittedOnce) {
+  // readme: the epilogue (final activations) is the body's activation prefix, not a copy.
+  Model m = model_as("readme.json", "float64");
+  Derivation d = derive(m);
+  Program with = lower_step(m, d, true), without = lower_step(m, d, false);
+  EXPECT_EQ(with.epilogue_is_body_prefix, 0u);
+  ASSERT_GT(without.epilogue_is_body_prefix, 0u);
+  EXPECT_TRUE(without.epilogue.empty());
+  // The energy-less epilogue would have been the energy kernel's epilogue minus the energy.
+  EXPECT_LT(without.epilogue_is_body_prefix, with.epilogue.size());
+  EXPECT_LT(without.epilogue_is_body_prefix, without.body.size());
+  // Its stages write the activation outputs xhat[...] last.
+  EXPECT_EQ(without.buffers[without.body[without.epilogue_is_body_prefix - 1].out].kind, BufferKind::Output);
 }
 
 TEST(StepKernel, ZeroStepsOnlyEvaluates) {

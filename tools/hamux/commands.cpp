@@ -1,6 +1,8 @@
 // tools/hamux/commands.cpp - the table of subcommands and the top-level usage text.
 #include "commands.h"
 
+#include <algorithm>
+
 namespace hamux::cli {
 
 const std::vector<const Command*>& all_commands() {
@@ -23,9 +25,11 @@ std::string main_usage() {
       "hamux compiles Hopfield-style associative memories (HAMs) described in JSON.\n"
       "\n"
       "commands:\n";
+  size_t width = 0;  // the longest command name sets the column
+  for (const Command* c : all_commands()) width = std::max(width, std::string(c->name).size());
   for (const Command* c : all_commands()) {
     std::string name = c->name;
-    name.resize(8, ' ');
+    name.resize(width + 2, ' ');
     text += "  " + name + c->summary + "\n";
   }
   text +=
