@@ -9,6 +9,7 @@
 
 #include "hamux/error.h"
 #include "interp/interpreter.h"
+#include "graph/scalar_ops.h"
 #include "interp/ops.h"
 
 namespace hamux::interp {
@@ -69,13 +70,13 @@ Values eval_op(const ir::Node& n, const std::vector<const Values*>& in) {
   const ir::Attrs& a = n.attrs;
   if (ir::is_unary(n.op)) {
     Values out = *in[0];
-    for (double& v : out.data) v = detail::unary(n.op, v);
+    for (double& v : out.data) v = ir::eval_unary(n.op, v);
     return out;
   }
   if (ir::is_binary(n.op)) {
     Values out(n.shape);
     for (int64_t i = 0; i < out.size(); ++i)
-      out.data[i] = detail::binary(n.op, in[0]->data[i], in[1]->data[i]);
+      out.data[i] = ir::eval_binary(n.op, in[0]->data[i], in[1]->data[i]);
     return out;
   }
   if (ir::is_reduction(n.op)) return detail::reduce(n.op, *in[0], a.axes, n.shape);

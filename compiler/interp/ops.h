@@ -26,10 +26,6 @@ std::vector<int64_t> row_major_strides(const Shape& shape);
 // strides) and the reduction map (stride 0 on reduced axes) (layout.cpp).
 std::vector<int64_t> offsets(const Shape& shape, const std::vector<int64_t>& stride);
 
-// Elementwise ops, one element at a time (elementwise.cpp).
-double unary(ir::Op op, double x);
-double binary(ir::Op op, double a, double b);
-
 // Sum / ReduceMax / LogSumExp over sorted `axes` (reduce.cpp). `out_shape` is the node's
 // shape (with or without keepdims: the element order is the same).
 Values reduce(ir::Op op, const Values& x, const std::vector<int64_t>& axes, const Shape& out_shape);

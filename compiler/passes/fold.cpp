@@ -8,6 +8,7 @@
 #include <cmath>
 #include <set>
 
+#include "graph/scalar_ops.h"
 #include "passes/passes.h"
 #include "passes/rewrite.h"
 
@@ -16,57 +17,6 @@ namespace hamux::passes {
 namespace {
 
 using ir::Op;
-
-double sigmoid(double x) {
-  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
-  double e = std::exp(x);  // x < 0: cannot overflow
-  return e / (1.0 + e);
-}
-
-double logcosh(double x) {
-  double a = std::abs(x);
-  if (a < 1.0) {  // cosh x - 1 = 2 sinh(x/2)^2 keeps relative accuracy near 0
-    double s = std::sinh(0.5 * x);
-    return std::log1p(2.0 * s * s);
-  }
-  return a + std::log1p(std::exp(-2.0 * a)) - std::log(2.0);
-}
-
-double eval_unary(Op op, double x) {
-  switch (op) {
-    case Op::Neg: return -x;
-    case Op::Exp: return std::exp(x);
-    case Op::Log: return std::log(x);
-    case Op::Log1p: return std::log1p(x);
-    case Op::Sqrt: return std::sqrt(x);
-    case Op::Abs: return std::abs(x);
-    case Op::Sign: return std::isnan(x) ? x : (x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0));
-    case Op::Step: return x > 0 ? 1.0 : 0.0;
-    case Op::Relu: return std::isnan(x) ? x : (x > 0 ? x : 0.0);
-    case Op::Sigmoid: return sigmoid(x);
-    case Op::Tanh: return std::tanh(x);
-    case Op::Softplus: return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x)));
-    case Op::LogCosh: return logcosh(x);
-    default: break;
-  }
-  throw std::logic_error(std::string("fold: not a unary op: ") + ir::op_name(op));
-}
-
-double eval_binary(Op op, double a, double b) {
-  switch (op) {
-    case Op::Add: return a + b;
-    case Op::Sub: return a - b;
-    case Op::Mul: return a * b;
-    case Op::Div: return a / b;
-    case Op::Pow: return std::pow(a, b);
-    case Op::Max: return (std::isnan(a) || std::isnan(b)) ? std::nan("") : (a > b ? a : b);
-    case Op::Min: return (std::isnan(a) || std::isnan(b)) ? std::nan("") : (a < b ? a : b);
-    case Op::Greater: return a > b ? 1.0 : 0.0;
-    case Op::Equal: return a == b ? 1.0 : 0.0;
-    default: break;
-  }
-  throw std::logic_error(std::string("fold: not a binary op: ") + ir::op_name(op));
-}
 
 // Number of elements a reduction combines into each output element.
 double reduced_count(const ir::Node& n) {
@@ -103,9 +53,9 @@ ir::NodePtr fold_node(const ir::NodePtr& n) {
   const auto& in = n->inputs;
   double v;
   if (ir::is_unary(n->op)) {
-    v = eval_unary(n->op, in[0]->attrs.value);
+    v = ir::eval_unary(n->op, in[0]->attrs.value);
   } else if (ir::is_binary(n->op)) {
-    v = eval_binary(n->op, in[0]->attrs.value, in[1]->attrs.value);
+    v = ir::eval_binary(n->op, in[0]->attrs.value, in[1]->attrs.value);
   } else {
     switch (n->op) {
       case Op::Sum: v = in[0]->attrs.value * reduced_count(*n); break;

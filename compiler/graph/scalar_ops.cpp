@@ -1,16 +1,17 @@
-// compiler/interp/elementwise.cpp - the elementwise ops of ir.h, one scalar at a time.
+// compiler/graph/scalar_ops.cpp - the elementwise ops of ir.h, one scalar at a time.
 //
 // Each function is the op's mathematical definition, written so that it stays finite and
-// accurate wherever the true value is finite (the interpreter is the oracle for the JIT).
+// accurate wherever the true value is finite. The interpreter (the oracle for the JIT) and
+// constant folding both evaluate elementwise ops through these, so they cannot disagree.
 // NaN conventions: arithmetic, relu, max and min propagate NaN; the comparisons (step,
 // greater, equal) follow IEEE ordering, so a NaN compares false and gives 0.
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
-#include "interp/ops.h"
+#include "graph/scalar_ops.h"
 
-namespace hamux::interp::detail {
+namespace hamux::ir {
 
 namespace {
 
@@ -55,8 +56,7 @@ double minimum(double a, double b) {
 
 }  // namespace
 
-double unary(ir::Op op, double x) {
-  using ir::Op;
+double eval_unary(Op op, double x) {
   switch (op) {
     case Op::Neg: return -x;
     case Op::Exp: return std::exp(x);
@@ -73,11 +73,10 @@ double unary(ir::Op op, double x) {
     case Op::LogCosh: return logcosh(x);
     default: break;
   }
-  throw std::logic_error(std::string("interp: not a unary op: ") + ir::op_name(op));
+  throw std::logic_error(std::string("not a unary op: ") + op_name(op));
 }
 
-double binary(ir::Op op, double a, double b) {
-  using ir::Op;
+double eval_binary(Op op, double a, double b) {
   switch (op) {
     case Op::Add: return a + b;
     case Op::Sub: return a - b;
@@ -90,7 +89,7 @@ double binary(ir::Op op, double a, double b) {
     case Op::Equal: return a == b ? 1.0 : 0.0;
     default: break;
   }
-  throw std::logic_error(std::string("interp: not a binary op: ") + ir::op_name(op));
+  throw std::logic_error(std::string("not a binary op: ") + op_name(op));
 }
 
-}  // namespace hamux::interp::detail
+}  // namespace hamux::ir

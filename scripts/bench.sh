@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One command for the benchmark of issue 8 (not part of the tests):
+#   builds bench/ (hamux_bench), creates a Python virtual environment from PyPI (hamux, jax,
+#   numpy), runs W1-W5 for the hamux JIT and the hand-written Eigen step (Google Benchmark) and
+#   W1, W2, W3, W5 for the JAX hamux library (whole loop under jax.jit + lax.fori_loop,
+#   float32), all on 1 thread, and prints one table of ratios and GFLOP/s from this run.
+#
+#   scripts/bench.sh                 # build dir: build/ (or $BUILD_DIR), venv: $BUILD_DIR/venv
+#   REPS=5 scripts/bench.sh          # repetitions (default 3)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${BUILD_DIR:-$root/build}"
+venv="${HAMUX_VENV:-$build/venv}"
+reps="${REPS:-3}"
+out="$build/bench-results"
+mkdir -p "$out"
+
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release > "$out/cmake.log"
+cmake --build "$build" --target hamux_bench -j"${JOBS:-2}" > "$out/build.log"
+
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --upgrade pip
+fi
+"$venv/bin/pip" install --quiet "hamux==0.2.2" jax numpy fastcore equinox
+
+"$build/bench/hamux_bench" --benchmark_filter='^step/W[1-5]/(jit|eigen)/threads:1$' \
+  --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+  --benchmark_out="$out/hamux_bench.json" --benchmark_out_format=json > "$out/hamux_bench.txt"
+
+# One thread for XLA too: no Eigen thread pool, one intra-op thread.
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
+  "$venv/bin/python" "$root/tools/golden/bench_jax.py" --models "$root/examples/models" \
+  --reps "$reps" | grep -v '^Post init$' > "$out/jax.json"
+
+"$venv/bin/python" "$root/tools/golden/bench_table.py" "$out/hamux_bench.json" "$out/jax.json" \
+  | tee "$out/table.md"
