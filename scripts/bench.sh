@@ -24,7 +24,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet "hamux==0.2.2" jax numpy fastcore equinox
 
-"$build/bench/hamux_bench" --benchmark_filter='^step/W[1-5]/(jit|eigen)/threads:1$' \
+"$build/bench/hamux_bench" --benchmark_filter='^step/W[1-5]/(jit|eigen)/threads:1(/|$)' \
   --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
   --benchmark_out="$out/hamux_bench.json" --benchmark_out_format=json > "$out/hamux_bench.txt"
 

@@ -117,7 +117,7 @@ class Emitter {
 
   // ---- loops ----
   template <class Body>
-  void loop(Value* lo, Value* hi, const char* name, Body body) {
+  void loop(Value* lo, Value* hi, const char* name, Body body, bool scalar = false) {
     llvm::BasicBlock* pre = b_.GetInsertBlock();
     auto* head = llvm::BasicBlock::Create(ctx_, name, f_);
     auto* inner = llvm::BasicBlock::Create(ctx_, std::string(name) + ".body", f_);
@@ -131,7 +131,7 @@ class Emitter {
     body(iv);
     iv->addIncoming(b_.CreateAdd(iv, b_.getInt64(1), "", true, true), b_.GetInsertBlock());
     llvm::BranchInst* latch = b_.CreateBr(head);
-    if (short_trip_count(lo, hi)) latch->setMetadata(llvm::LLVMContext::MD_loop, scalar_loop_md());
+    if (scalar || short_trip_count(lo, hi)) latch->setMetadata(llvm::LLVMContext::MD_loop, scalar_loop_md());
     b_.SetInsertPoint(exit);
   }
 
@@ -172,10 +172,14 @@ class Emitter {
     });
   }
 
-  // Over the slice when the output is batched, once otherwise.
+  // Over the slice when the output is batched, once otherwise. The sample loop is never
+  // vectorised: the work inside it is (its long inner loops), and vectorising across samples
+  // as well only multiplies the code - once inner loops of 7-9 iterations are unrolled, the
+  // vectoriser would turn every such sample loop into strided-gather vector code with
+  // runtime checks and remainders, for the cost of compile time, not a faster kernel.
   template <class Body>
   void samples(bool batched, Body body) {
-    if (batched) loop(b0_, b1_, "b", [&](Value* b) { body(b); });
+    if (batched) loop(b0_, b1_, "b", [&](Value* b) { body(b); }, /*scalar=*/true);
     else body(static_cast<Value*>(b_.getInt64(0)));
   }
 

@@ -270,18 +270,41 @@ struct EinsumCall {
 // the calls it has seen, keyed by the descriptor's CONTENT and the slice size (a pointer
 // key could outlive an unloaded kernel). The table is small: one entry per call site and
 // slice size.
+//
+// In front of it, a short list of the call sites seen most recently: descriptor address,
+// slice size and a copy of the content, checked with memcmp. A hit costs no allocation and
+// no map search (tiny models such as readme make 4 einsum calls of ~0.1 us each per step,
+// where building the map key alone was a malloc per call).
 const EinsumCall& einsum_call(const int64_t* desc, int64_t nb) {
+  struct Recent {
+    const int64_t* desc;
+    int64_t nb;
+    std::vector<int64_t> content;
+    const EinsumCall* call;  // map nodes are never erased, so this stays valid
+  };
+  thread_local std::vector<Recent> recent;
+  const size_t len = desc_length(desc);
+  for (const Recent& r : recent)
+    if (r.desc == desc && r.nb == nb && r.content.size() == len &&
+        std::memcmp(r.content.data(), desc, len * sizeof(int64_t)) == 0)
+      return *r.call;
   thread_local std::map<std::vector<int64_t>, EinsumCall> calls;
-  std::vector<int64_t> key(desc, desc + desc_length(desc));
+  std::vector<int64_t> key(desc, desc + len);
   key.push_back(nb);
+  const int64_t* site = desc;  // (desc itself is advanced while parsing below)
+  auto remember = [&](const EinsumCall& c) -> const EinsumCall& {
+    if (recent.size() >= 64) recent.clear();  // call sites of unloaded kernels age out
+    recent.push_back({site, nb, std::vector<int64_t>(site, site + len), &c});
+    return c;
+  };
   auto it = calls.find(key);
-  if (it != calls.end()) return it->second;
+  if (it != calls.end()) return remember(it->second);
   EinsumCall c;
   const int64_t n_ops = *desc++;
   c.o = read_term(desc, nb);
   for (int64_t k = 0; k < n_ops; ++k) c.terms.push_back(read_term(desc, nb));
   c.gemm = n_ops == 2 && plan_gemm(c.terms[0], c.terms[1], c.o, c.plan);
-  return calls.emplace(std::move(key), std::move(c)).first->second;
+  return remember(calls.emplace(std::move(key), std::move(c)).first->second);
 }
 
 template <class T>
@@ -297,10 +320,32 @@ struct Conv {
   int64_t kind, H, W, C, KH, KW, O, OH, OW, sh, sw, pt, pl, a_b, b_b, o_b;
 };
 
+// The channel loops of im2col/col2im run C (often 1-16) iterations per tap; with C known at
+// compile time they become straight-line copies and adds. NC = 0: C read at run time.
+template <int NC>
+int64_t channels(const Conv& c) {
+  return NC > 0 ? NC : c.C;
+}
+
+// Calls f.template operator()<NC>() with NC = C for the common small channel counts, else 0.
+template <class F>
+void with_channels(const Conv& c, F&& f) {
+  switch (c.C) {
+    case 1: f.template operator()<1>(); break;
+    case 2: f.template operator()<2>(); break;
+    case 3: f.template operator()<3>(); break;
+    case 4: f.template operator()<4>(); break;
+    case 8: f.template operator()<8>(); break;
+    case 16: f.template operator()<16>(); break;
+    default: f.template operator()<0>(); break;
+  }
+}
+
 // cols[p][(ky,kx,c)] = x[oy*sh - pt + ky][ox*sw - pl + kx][c], zero outside the image.
-template <class T>
+template <class T, int NC>
 void im2col(const Conv& c, const T* x, T* cols) {
-  const int64_t kkc = c.KH * c.KW * c.C;
+  const int64_t C = channels<NC>(c);
+  const int64_t kkc = c.KH * c.KW * C;
   for (int64_t oy = 0; oy < c.OH; ++oy)
     for (int64_t ox = 0; ox < c.OW; ++ox) {
       T* row = cols + (oy * c.OW + ox) * kkc;
@@ -308,15 +353,15 @@ void im2col(const Conv& c, const T* x, T* cols) {
         int64_t iy = oy * c.sh - c.pt + ky;
         for (int64_t kx = 0; kx < c.KW; ++kx) {
           int64_t ix = ox * c.sw - c.pl + kx;
-          T* dst = row + (ky * c.KW + kx) * c.C;
+          T* dst = row + (ky * c.KW + kx) * C;
           // A plain loop, not memcpy/fill: C is often 1-16, where a libc call per tap
           // costs more than the copy.
           if (iy < 0 || iy >= c.H || ix < 0 || ix >= c.W) {
-            for (int64_t ch = 0; ch < c.C; ++ch) dst[ch] = T(0);
+            for (int64_t ch = 0; ch < C; ++ch) dst[ch] = T(0);
             continue;
           }
-          const T* src = x + (iy * c.W + ix) * c.C;
-          for (int64_t ch = 0; ch < c.C; ++ch) dst[ch] = src[ch];
+          const T* src = x + (iy * c.W + ix) * C;
+          for (int64_t ch = 0; ch < C; ++ch) dst[ch] = src[ch];
         }
       }
     }
@@ -325,27 +370,40 @@ void im2col(const Conv& c, const T* x, T* cols) {
 // The adjoint of im2col, as a gather: x[iy][ix][c] = sum of cols[p][(ky,kx,c)] over the taps
 // (ky, kx) whose output pixel p = (oy, ox) reads (iy, ix), i.e. oy*sh = iy + pt - ky. Each
 // input pixel is written once, from a register accumulator: no clearing pass over the image
-// and no read-modify-write of x per tap (the scatter form did both).
-template <class T>
-void col2im(const Conv& c, const T* cols, T* x) {
-  const int64_t kkc = c.KH * c.KW * c.C;
+// and no read-modify-write of x per tap (the scatter form did both). The taps of every
+// image row and column (as offsets into cols) are listed once per call, so the pixel loop
+// has no divisions or bounds tests.
+struct Taps {
+  std::vector<int64_t> start, offset;  // offsets of position i: offset[start[i] .. start[i+1])
+  // Positions 0..n-1 along one axis: tap k reads output position o = (i + pad - k) / stride
+  // when that divides evenly and 0 <= o < out; its offset is o * o_step + k * k_step.
+  Taps(int64_t n, int64_t k_n, int64_t stride, int64_t pad, int64_t out, int64_t o_step, int64_t k_step) {
+    for (int64_t i = 0; i < n; ++i) {
+      start.push_back(static_cast<int64_t>(offset.size()));
+      for (int64_t k = 0; k < k_n; ++k) {
+        const int64_t t = i + pad - k;
+        if (t >= 0 && t % stride == 0 && t / stride < out) offset.push_back(t / stride * o_step + k * k_step);
+      }
+    }
+    start.push_back(static_cast<int64_t>(offset.size()));
+  }
+};
+
+template <class T, int NC>
+void col2im(const Conv& c, const Taps& ty, const Taps& tx, const T* cols, T* x) {
+  const int64_t C = channels<NC>(c);
   constexpr int64_t kChunk = 16;  // channels accumulated in registers at a time
   for (int64_t iy = 0; iy < c.H; ++iy)
     for (int64_t ix = 0; ix < c.W; ++ix) {
-      T* dst = x + (iy * c.W + ix) * c.C;
-      for (int64_t c0 = 0; c0 < c.C; c0 += kChunk) {
-        const int64_t cn = std::min(kChunk, c.C - c0);
+      T* dst = x + (iy * c.W + ix) * C;
+      for (int64_t c0 = 0; c0 < C; c0 += kChunk) {
+        const int64_t cn = std::min(kChunk, C - c0);
         T acc[kChunk] = {};
-        for (int64_t ky = 0; ky < c.KH; ++ky) {
-          const int64_t ty = iy + c.pt - ky;
-          if (ty < 0 || ty % c.sh != 0 || ty / c.sh >= c.OH) continue;
-          for (int64_t kx = 0; kx < c.KW; ++kx) {
-            const int64_t tx = ix + c.pl - kx;
-            if (tx < 0 || tx % c.sw != 0 || tx / c.sw >= c.OW) continue;
-            const T* src = cols + ((ty / c.sh) * c.OW + tx / c.sw) * kkc + (ky * c.KW + kx) * c.C + c0;
+        for (int64_t a = ty.start[iy]; a < ty.start[iy + 1]; ++a)
+          for (int64_t b = tx.start[ix]; b < tx.start[ix + 1]; ++b) {
+            const T* src = cols + ty.offset[a] + tx.offset[b] + c0;
             for (int64_t ch = 0; ch < cn; ++ch) acc[ch] += src[ch];
           }
-        }
         for (int64_t ch = 0; ch < cn; ++ch) dst[c0 + ch] = acc[ch];
       }
     }
@@ -368,7 +426,7 @@ void conv(const int64_t* desc, int64_t nb, const T* a, const T* b, T* out) {
       if (c.kind == 0) {
         T* cols = scratch<T>(0, group * P * kkc);
         for (int64_t s = 0; s < group; ++s)
-          im2col(c, a + (c.a_b ? (s0 + s) * a_size : 0), cols + s * P * kkc);
+          with_channels(c, [&]<int NC>() { im2col<T, NC>(c, a + (c.a_b ? (s0 + s) * a_size : 0), cols + s * P * kkc); });
         MutMap(out + s0 * o_size, group * P, c.O).noalias() = Map(cols, group * P, kkc) * K;
       } else {
         T* cols = scratch<T>(0, group * P * kkc);
@@ -378,7 +436,10 @@ void conv(const int64_t* desc, int64_t nb, const T* a, const T* b, T* out) {
           for (int64_t s = 0; s < group; ++s)
             MutMap(cols + s * P * kkc, P, kkc).noalias() = Map(a, P, c.O) * K.transpose();
         }
-        for (int64_t s = 0; s < group; ++s) col2im(c, cols + s * P * kkc, out + (s0 + s) * o_size);
+        const Taps ty(c.H, c.KH, c.sh, c.pt, c.OH, c.OW * kkc, c.KW * c.C), tx(c.W, c.KW, c.sw, c.pl, c.OW, kkc, c.C);
+        with_channels(c, [&]<int NC>() {
+          for (int64_t s = 0; s < group; ++s) col2im<T, NC>(c, ty, tx, cols + s * P * kkc, out + (s0 + s) * o_size);
+        });
       }
     }
     return;
@@ -386,7 +447,7 @@ void conv(const int64_t* desc, int64_t nb, const T* a, const T* b, T* out) {
   // kernel_grad(x, g) = im2col(x)^T g, one per sample.
   T* cols = scratch<T>(0, P * kkc);
   for (int64_t s = 0; s < n; ++s) {
-    im2col(c, a + (c.a_b ? s * x_size : 0), cols);
+    with_channels(c, [&]<int NC>() { im2col<T, NC>(c, a + (c.a_b ? s * x_size : 0), cols); });
     MutMap(out + s * k_size, kkc, c.O).noalias() =
         Map(cols, P, kkc).transpose() * Map(b + (c.b_b ? s * g_size : 0), P, c.O);
   }

@@ -46,7 +46,7 @@ int main() {
       tested += p * N;
     }
     const double theory = 0.5 * std::erfc(1.0 / std::sqrt(2.0 * alpha));
-    std::printf("| %.3f | %lld | %lld | %lld | %.5f | %.5f |\n", alpha, static_cast<long long>(p),
+    std::printf("| %.3f | %lld | %lld | %lld | %.3g | %.3g |\n", alpha, static_cast<long long>(p),
                 static_cast<long long>(tested), static_cast<long long>(flipped),
                 static_cast<double>(flipped) / tested, theory);
   }
