@@ -173,6 +173,13 @@ class Printer {
       case Op::Einsum: {
         EinsumSpec s = parse_einsum(a.spec);
         if (is_matmul(s)) return infix("@", kMultiplicative, n->inputs[0].get(), n->inputs[1].get());
+        // Gradients often produce a product with its operands the other way round
+        // ("n,kn->k" is Xi @ s): print it in the familiar order.
+        if (s.operands.size() == 2) {
+          EinsumSpec swapped{{s.operands[1], s.operands[0]}, s.output};
+          if (is_matmul(swapped))
+            return infix("@", kMultiplicative, n->inputs[1].get(), n->inputs[0].get());
+        }
         if (is_dot(s)) return {call("dot", {arg(n->inputs[0]), arg(n->inputs[1])}), kAtom};
         std::vector<std::string> args = {std::string("\"") + a.spec + "\""};
         for (const NodePtr& in : n->inputs) args.push_back(arg(in));

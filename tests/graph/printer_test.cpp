@@ -93,6 +93,9 @@ TEST(Printer, Einsums) {
   EXPECT_EQ(to_string(einsum("ab,bc->ac", {A, B})), "A @ B");
   EXPECT_EQ(to_string(einsum("i,ij->j", {u, B})), "u @ B");
   EXPECT_EQ(to_string(einsum("ij,j->i", {A, v})), "A @ v");
+  // Operands the other way round, as gradients produce them, print in matmul order.
+  EXPECT_EQ(to_string(einsum("j,ij->i", {v, A})), "A @ v");
+  EXPECT_EQ(to_string(einsum("ij,i->j", {B, u})), "u @ B");
   EXPECT_EQ(to_string(einsum("i,i->", {u, v})), "dot(u, v)");
   EXPECT_EQ(to_string(einsum("ij,jk->ik", {einsum("ij,jk->ik", {A, B}), C})), "A @ B @ C");
   EXPECT_EQ(to_string(einsum("ij,jk->ik", {A, einsum("ij,jk->ik", {B, C})})), "A @ (B @ C)");
