@@ -6,6 +6,7 @@
 #   float32), all on 1 thread, and prints one table of ratios and GFLOP/s from this run.
 #
 #   scripts/bench.sh                 # build dir: build/ (or $BUILD_DIR), venv: $BUILD_DIR/venv
+#   HAMUX_VENV=DIR scripts/bench.sh  # use (or create) the virtual environment in DIR
 #   REPS=5 scripts/bench.sh          # repetitions (default 3)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -24,13 +25,18 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet "hamux==0.2.2" jax numpy fastcore equinox
 
-"$build/bench/hamux_bench" --benchmark_filter='^step/W[1-5]/(jit|eigen)/threads:1(/|$)' \
+# Pin every timed process to one core: XLA's CPU runtime starts its own worker threads whatever
+# XLA_FLAGS say (measured: 2x faster on 2 cores than pinned), so flags alone do not give 1 thread.
+pin=()
+if command -v taskset > /dev/null; then pin=(taskset -c 0); else echo "bench.sh: no taskset, JAX may use >1 thread" >&2; fi
+
+${pin[@]+"${pin[@]}"} "$build/bench/hamux_bench" --benchmark_filter='^step/W[1-5]/(jit|eigen)/threads:1(/|$)' \
   --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
   --benchmark_out="$out/hamux_bench.json" --benchmark_out_format=json > "$out/hamux_bench.txt"
 
-# One thread for XLA too: no Eigen thread pool, one intra-op thread.
-XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
-  "$venv/bin/python" "$root/tools/golden/bench_jax.py" --models "$root/examples/models" \
+# One thread for XLA too: no Eigen thread pool, and pinned to one core.
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false" \
+  ${pin[@]+"${pin[@]}"} "$venv/bin/python" "$root/tools/golden/bench_jax.py" --models "$root/examples/models" \
   --reps "$reps" | grep -v '^Post init$' > "$out/jax.json"
 
 "$venv/bin/python" "$root/tools/golden/bench_table.py" "$out/hamux_bench.json" "$out/jax.json" \

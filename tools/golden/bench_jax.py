@@ -3,8 +3,8 @@
 
 The whole loop runs under jax.jit with lax.fori_loop: x <- x - (dt / tau) dE/dxhat, the same
 explicit Euler step as hamux. Prints one JSON object: {"W1": seconds per step, ...}.
-Thread count: set XLA_FLAGS before this script starts (scripts/bench.sh does, for 1 thread:
---xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1).
+Thread count: XLA_FLAGS alone do not hold XLA's CPU runtime to one thread; scripts/bench.sh
+sets --xla_cpu_multi_thread_eigen=false and pins the process to one core with taskset.
 
     python3 tools/golden/bench_jax.py --models examples/models [--reps 5]
 """

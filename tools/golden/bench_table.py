@@ -66,8 +66,8 @@ def main(bench_json, jax_json):
     print(f"versions: jax {jax_t.get('jax_version')}, hamux (python) 0.2.2")
     if peak:
         print(f"peak (1 core, float32): {ghz} GHz x {per_cycle} FLOP/cycle = {peak:.0f} GFLOP/s")
-    print("threads: 1 (hamux_bench threads:1; XLA --xla_cpu_multi_thread_eigen=false "
-          "intra_op_parallelism_threads=1)")
+    print("threads: 1 (all processes pinned with taskset -c 0; hamux_bench threads:1; "
+          "XLA --xla_cpu_multi_thread_eigen=false)")
     print()
     print("| workload | hamux jit ms/step | eigen ms/step | jax ms/step | jit/eigen | jax/jit "
           "| jit GFLOP/s | jit % of peak | jax GFLOP/s |")
