@@ -73,20 +73,6 @@ VectorShape vector_shape(llvm::TargetMachine& tm, const llvm::Function& f) {
   return vs;
 }
 
-// The same O3 pipeline as the JIT (jit.cpp), so the elementwise code is the same.
-void optimise(llvm::Module& m, llvm::TargetMachine& tm) {
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(&tm);
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
-}
 
 std::string object_code(llvm::Module& m, llvm::TargetMachine& tm) {
   llvm::SmallVector<char, 0> buf;
@@ -179,7 +165,7 @@ std::string build(const Program& p, const std::string& function, Target& t,
   if (extra) extra(*m);
   m->setDataLayout(t.tm->createDataLayout());
   m->setTargetTriple(t.triple);
-  optimise(*m, *t.tm);
+  optimise_o3(*m, *t.tm, /*vector_math=*/false);  // the JIT's pipeline, so the code is the same
   return object_code(*m, *t.tm);
 }
 

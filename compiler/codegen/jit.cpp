@@ -106,24 +106,6 @@ std::string module_text(const llvm::Module& m) {
   return os.str();
 }
 
-void optimise(llvm::Module& m, llvm::TargetMachine& tm, bool vector_math) {
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  // Vector variants of tanh, exp, log ... (vector_math.h); registered before the default
-  // analyses, which would otherwise install a TargetLibraryInfo without them.
-  llvm::TargetLibraryInfoImpl tli(tm.getTargetTriple());
-  if (vector_math) add_vector_math(tli, host().features);
-  fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tli); });
-  llvm::PassBuilder pb(&tm);
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
-}
 
 std::string emit_code(llvm::Module& m, llvm::TargetMachine& tm, llvm::CodeGenFileType type) {
   llvm::SmallVector<char, 0> buf;
@@ -144,7 +126,7 @@ std::string build_object(const Program& p, uint64_t key, const Dump& dump, bool 
   m->setDataLayout(tm->createDataLayout());
   m->setTargetTriple(tm->getTargetTriple().str());
   dump.write("ir", key, module_text(*m));
-  optimise(*m, *tm, vector_math);
+  optimise_o3(*m, *tm, vector_math);
   dump.write("opt-ir", key, module_text(*m));
   if (dump.wants("asm")) dump.write("asm", key, emit_code(*m, *tm, llvm::CodeGenFileType::AssemblyFile));
   return emit_code(*m, *tm, llvm::CodeGenFileType::ObjectFile);
@@ -186,6 +168,25 @@ std::unordered_map<uint64_t, std::shared_ptr<const Kernel>>& memory_cache() {
 }
 
 }  // namespace
+
+void optimise_o3(llvm::Module& m, llvm::TargetMachine& tm, bool vector_math) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  // Vector variants of tanh, exp, log ... (vector_math.h); registered before the default
+  // analyses, which would otherwise install a TargetLibraryInfo without them.
+  llvm::TargetLibraryInfoImpl tli(tm.getTargetTriple());
+  if (vector_math) add_vector_math(tli, host().features);
+  fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tli); });
+  llvm::PassBuilder pb(&tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+}
 
 uint64_t kernel_key(const Program& program, const CompileOptions& options) {
   uint64_t h = fnv1a(to_string(program));

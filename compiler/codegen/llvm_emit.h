@@ -22,6 +22,7 @@
 namespace llvm {
 class LLVMContext;
 class Module;
+class TargetMachine;
 }  // namespace llvm
 
 namespace hamux::codegen {
@@ -30,5 +31,10 @@ std::unique_ptr<llvm::Module> emit_module(const Program& program, llvm::LLVMCont
                                           const std::string& function_name,
                                           const std::string& target_cpu,
                                           const std::string& target_features);
+
+// Runs LLVM's default O3 pipeline for `tm` (jit.cpp). With `vector_math`, the vectoriser
+// may call glibc's vector maths variants (vector_math.h), which only the JIT resolves; the
+// AOT path passes false so its objects need nothing beyond libm.
+void optimise_o3(llvm::Module& m, llvm::TargetMachine& tm, bool vector_math);
 
 }  // namespace hamux::codegen
