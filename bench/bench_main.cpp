@@ -7,6 +7,11 @@
 // for the full workload). Before anything is measured, the hand-written Eigen step and the
 // interpreter are checked against the JIT; the program aborts if they disagree.
 //
+// Convolution benchmarks (conv/C<in>_O<out>/<way>): conv2d and its input gradient, 3x3 SAME on
+// 32x32 images, batch 32, run as loops emitted into the kernel or as im2col + Eigen GEMM
+// (CompileOptions::conv_loops_max_channels), for the channel counts around the crossover;
+// the two ways are checked against each other first.
+//
 // Compile benchmarks (per contract model, StepKernel construction = lowering + LLVM O3 +
 // object code + JIT linking): cold (empty memory cache, fresh empty disk cache directory),
 // disk (empty memory cache, entry on disk) and memory (in-memory hit).
@@ -17,8 +22,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <string>
 
+#include "codegen/lower.h"
 #include "codegen/step.h"
 #include "eigen_reference.h"
 #include "interp/interpreter.h"
@@ -229,6 +236,83 @@ void bm_derive(benchmark::State& st, ModelEntry* m) {
   for (auto _ : st) benchmark::DoNotOptimize(derive(m->model));
 }
 
+// ---- convolutions: emitted loops vs im2col + GEMM ----
+
+struct ConvEntry {
+  int64_t c, o;
+  std::shared_ptr<const codegen::Kernel> loops, gemm;
+  std::vector<std::vector<float>> data;  // per external slot of the (shared) buffer layout
+};
+
+constexpr int64_t kConvBatch = 32, kConvSide = 32;
+
+// Slots of a kernel's external buffers, bound to e.data (laid out by e.loops' program; both
+// kernels come from the same program, so the layouts agree).
+std::vector<void*> conv_slots(ConvEntry& e) {
+  std::vector<void*> slots;
+  for (auto& d : e.data) slots.push_back(d.data());
+  return slots;
+}
+
+std::unique_ptr<ConvEntry> make_conv_entry(int64_t c, int64_t o) {
+  using namespace ir;
+  auto e = std::make_unique<ConvEntry>();
+  e->c = c;
+  e->o = o;
+  Attrs a;
+  a.strides = {1, 1};
+  a.padding = "SAME";
+  NodePtr x = input(0, "x", {kConvSide, kConvSide, c}, DType::F32);
+  NodePtr g = input(1, "g", {kConvSide, kConvSide, o}, DType::F32);
+  NodePtr k = param("K", {3, 3, c, o}, DType::F32);
+  Attrs ag = a;
+  ag.shape = {kConvSide, kConvSide, c};
+  const std::vector<NodePtr> outs{make(Op::Conv2d, {x, k}, a), make(Op::Conv2dInputGrad, {g, k}, ag)};
+  codegen::CompileOptions loops, gemm;
+  loops.disk_cache = gemm.disk_cache = false;
+  loops.conv_loops_max_channels = 1 << 20;  // every convolution whose accumulators fit
+  gemm.conv_loops_max_channels = 0;
+  e->loops = codegen::compile(codegen::lower_graphs(outs, DType::F32), loops);
+  e->gemm = codegen::compile(codegen::lower_graphs(outs, DType::F32), gemm);
+  const codegen::Program& p = e->loops->program();
+  e->data.resize(p.num_external);
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (const codegen::Buffer& b : p.buffers) {
+    if (b.external < 0) continue;
+    auto& d = e->data[b.external];
+    d.resize(b.elements() * (b.batched ? kConvBatch : 1));
+    for (float& v : d) v = nd(rng);
+  }
+  // The two ways must agree before either is timed.
+  std::vector<void*> slots = conv_slots(*e);
+  e->gemm->run(slots.data(), 0, kConvBatch);
+  std::vector<std::vector<float>> want = e->data;
+  e->loops->run(slots.data(), 0, kConvBatch);
+  for (const codegen::Buffer& b : p.buffers) {
+    if (b.kind != codegen::BufferKind::Output) continue;
+    const auto &got = e->data[b.external], &w = want[b.external];
+    double worst = 0, scale = 1;
+    for (size_t i = 0; i < w.size(); ++i) {
+      worst = std::max(worst, static_cast<double>(std::fabs(got[i] - w[i])));
+      scale = std::max(scale, static_cast<double>(std::fabs(w[i])));
+    }
+    if (worst > 1e-4 * scale) {
+      std::fprintf(stderr, "hamux_bench: conv C=%lld O=%lld: loops and GEMM differ by %g\n",
+                   static_cast<long long>(c), static_cast<long long>(o), worst);
+      std::exit(1);
+    }
+  }
+  return e;
+}
+
+void bm_conv(benchmark::State& st, ConvEntry* e, bool loops) {
+  std::vector<void*> slots = conv_slots(*e);
+  const codegen::Kernel& k = loops ? *e->loops : *e->gemm;
+  k.run(slots.data(), 0, kConvBatch);
+  for (auto _ : st) k.run(slots.data(), 0, kConvBatch);
+}
+
 }  // namespace
 }  // namespace hamux::bench
 
@@ -266,6 +350,15 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark(("step/" + id + "/interp/threads:1").c_str(), bm_interp, p)
         ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.2);
+  }
+
+  static std::vector<std::unique_ptr<ConvEntry>> convs;
+  for (auto [c, o] : std::vector<std::pair<int64_t, int64_t>>{{3, 16}, {8, 8}, {16, 16}, {32, 32}, {64, 64}}) {
+    convs.push_back(make_conv_entry(c, o));
+    ConvEntry* p = convs.back().get();
+    const std::string id = "conv/C" + std::to_string(c) + "_O" + std::to_string(o);
+    benchmark::RegisterBenchmark((id + "/loops").c_str(), bm_conv, p, true)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark((id + "/gemm").c_str(), bm_conv, p, false)->Unit(benchmark::kMillisecond)->UseRealTime();
   }
 
   static std::vector<std::unique_ptr<ModelEntry>> models;

@@ -2,7 +2,7 @@
 # One command for the benchmark of issue 8 (not part of the tests):
 #   builds bench/ (hamux_bench), creates a Python virtual environment from PyPI (hamux, jax,
 #   numpy), runs W1-W5 for the hamux JIT and the hand-written Eigen step (Google Benchmark) and
-#   W1, W2, W3, W5 for the JAX hamux library (whole loop under jax.jit + lax.fori_loop,
+#   W1-W5 for the JAX hamux library (whole loop under jax.jit + lax.fori_loop,
 #   float32), all on 1 thread, and prints one table of ratios and GFLOP/s from this run.
 #
 #   scripts/bench.sh                 # build dir: build/ (or $BUILD_DIR), venv: $BUILD_DIR/venv
@@ -39,5 +39,5 @@ XLA_FLAGS="--xla_cpu_multi_thread_eigen=false" \
   ${pin[@]+"${pin[@]}"} "$venv/bin/python" "$root/tools/golden/bench_jax.py" --models "$root/examples/models" \
   --reps "$reps" | grep -v '^Post init$' > "$out/jax.json"
 
-"$venv/bin/python" "$root/tools/golden/bench_table.py" "$out/hamux_bench.json" "$out/jax.json" \
+"$venv/bin/python" "$root/bench/summarize.py" "$out/hamux_bench.json" --jax "$out/jax.json" \
   | tee "$out/table.md"

@@ -2,7 +2,6 @@
 #include "codegen/aot.h"
 
 #include <llvm/ADT/StringMap.h>
-#include <llvm/Analysis/TargetTransformInfo.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
@@ -61,18 +60,6 @@ std::string host_features() {
   }
   return f;
 }
-
-// The vector width LLVM prefers for this CPU (e.g. 256 bits on most AVX-512 CPUs) and
-// the number of vector registers.
-VectorShape vector_shape(llvm::TargetMachine& tm, const llvm::Function& f) {
-  const llvm::TargetTransformInfo tti = tm.getTargetTransformInfo(f);
-  VectorShape vs;
-  vs.bytes = std::max<int>(static_cast<int>(
-      tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector).getFixedValue() / 8), 1);
-  vs.registers = static_cast<int>(tti.getNumberOfRegisters(tti.getRegisterClassForType(true)));
-  return vs;
-}
-
 
 std::string object_code(llvm::Module& m, llvm::TargetMachine& tm) {
   llvm::SmallVector<char, 0> buf;

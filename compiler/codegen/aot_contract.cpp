@@ -1,11 +1,13 @@
 // compiler/codegen/aot_contract.cpp - einsum/conv descriptors -> specialised LLVM loops.
 #include "codegen/aot_contract.h"
 
+#include <llvm/Analysis/TargetTransformInfo.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Instructions.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Module.h>
+#include <llvm/Target/TargetMachine.h>
 
 #include <algorithm>
 #include <cstring>
@@ -493,57 +495,72 @@ Value* fmuladd(Fn& fn, Value* a, Value* b, Value* c) {
   return fn.b().CreateIntrinsic(llvm::Intrinsic::fmuladd, {a->getType()}, {a, b, c});
 }
 
-// y[pixel, :] = sum over taps and channels of x * k, the whole output row of a pixel kept
-// in vector registers across the taps (no load/store of y per tap).
-void conv_forward(Fn& fn, const ConvDesc& c, int vl, Value* out, Value* pa, Value* pb) {
+// y[pixel, :] = sum over taps and channels of x * k. A tile of up to 4 neighbouring output
+// pixels of a row keeps its output rows in vector registers across all the taps (no
+// load/store of y per tap); each k vector is loaded once per tile, and the tile's
+// independent accumulator chains hide the FMA latency (one pixel at a time was bound by it:
+// 27 dependent FMAs per pixel for a 3x3x3 kernel).
+void conv_forward(Fn& fn, const ConvDesc& c, int vl, int budget, Value* out, Value* pa, Value* pb) {
   llvm::IRBuilder<>& b = fn.b();
   const auto chunks = channel_chunks(c.O, vl);
-  fn.loop(c.OH, [&](Value* oy) {
-    fn.loop(c.OW, [&](Value* ox) {
-      std::vector<llvm::AllocaInst*> acc;
+  const int64_t nq = static_cast<int64_t>(chunks.size());
+  const int64_t px = std::clamp<int64_t>(budget / nq, 1, 4);
+  auto tile = [&](Value* oy, Value* ox0, int64_t n) {  // output pixels ox0 .. ox0 + n - 1
+    std::vector<llvm::AllocaInst*> acc;                // acc[p * nq + q]
+    for (int64_t p = 0; p < n; ++p)
       for (auto [o, lanes] : chunks) {
         acc.push_back(fn.local("acc", vec_type(fn, lanes)));
         b.CreateStore(llvm::Constant::getNullValue(vec_type(fn, lanes)), acc.back());
       }
-      fn.loop(c.KH, [&](Value* ky) {
-        Value* iy = b.CreateSub(fn.add(fn.mul(oy, fn.i64(c.sh)), ky), fn.i64(c.pt));
-        fn.when(fn.in_range(iy, c.H), [&] {
-          fn.loop(c.KW, [&](Value* kx) {
-            Value* ix = b.CreateSub(fn.add(fn.mul(ox, fn.i64(c.sw)), kx), fn.i64(c.pl));
-            fn.when(fn.in_range(ix, c.W), [&] {
-              Value* xpix = fn.mul(fn.add(fn.mul(iy, fn.i64(c.W)), ix), fn.i64(c.C));
-              Value* tap = fn.mul(fn.add(fn.mul(ky, fn.i64(c.KW)), kx), fn.i64(c.C));
-              fn.loop(c.C, [&](Value* ch) {
-                Value* krow = fn.mul(fn.add(tap, ch), fn.i64(c.O));
-                Value* a = fn.load(pa, fn.add(xpix, ch));
-                for (size_t q = 0; q < chunks.size(); ++q) {
-                  auto [o, lanes] = chunks[q];
+    fn.loop(c.KH, [&](Value* ky) {
+      Value* iy = b.CreateSub(fn.add(fn.mul(oy, fn.i64(c.sh)), ky), fn.i64(c.pt));
+      fn.when(fn.in_range(iy, c.H), [&] {
+        fn.loop(c.KW, [&](Value* kx) {
+          Value* tap = fn.mul(fn.add(fn.mul(ky, fn.i64(c.KW)), kx), fn.i64(c.C));
+          fn.loop(c.C, [&](Value* ch) {
+            Value* krow = fn.mul(fn.add(tap, ch), fn.i64(c.O));
+            std::vector<Value*> kv;
+            for (auto [o, lanes] : chunks) kv.push_back(load_lanes(fn, lanes, pb, fn.add(krow, fn.i64(o))));
+            for (int64_t p = 0; p < n; ++p) {
+              Value* ix = b.CreateSub(fn.add(fn.mul(fn.add(ox0, fn.i64(p)), fn.i64(c.sw)), kx), fn.i64(c.pl));
+              fn.when(fn.in_range(ix, c.W), [&] {
+                Value* a = fn.load(pa, fn.add(fn.mul(fn.add(fn.mul(iy, fn.i64(c.W)), ix), fn.i64(c.C)), ch));
+                for (int64_t q = 0; q < nq; ++q) {
+                  const int lanes = chunks[q].second;
                   Value* av = lanes > 1 ? b.CreateVectorSplat(lanes, a) : a;
-                  Value* kv = load_lanes(fn, lanes, pb, fn.add(krow, fn.i64(o)));
-                  b.CreateStore(fmuladd(fn, av, kv, b.CreateLoad(vec_type(fn, lanes), acc[q])), acc[q]);
+                  llvm::AllocaInst* r = acc[p * nq + q];
+                  b.CreateStore(fmuladd(fn, av, kv[q], b.CreateLoad(vec_type(fn, lanes), r)), r);
                 }
               });
-            });
+            }
           });
         });
       });
-      Value* pixel = fn.mul(fn.add(fn.mul(oy, fn.i64(c.OW)), ox), fn.i64(c.O));
-      for (size_t q = 0; q < chunks.size(); ++q) {
+    });
+    for (int64_t p = 0; p < n; ++p) {
+      Value* pixel = fn.mul(fn.add(fn.mul(oy, fn.i64(c.OW)), fn.add(ox0, fn.i64(p))), fn.i64(c.O));
+      for (int64_t q = 0; q < nq; ++q) {
         auto [o, lanes] = chunks[q];
-        b.CreateAlignedStore(b.CreateLoad(vec_type(fn, lanes), acc[q]),
+        b.CreateAlignedStore(b.CreateLoad(vec_type(fn, lanes), acc[p * nq + q]),
                              b.CreateGEP(fn.real(), out, fn.add(pixel, fn.i64(o))),
                              llvm::Align(fn.real()->getPrimitiveSizeInBits() / 8));
       }
-    });
+    }
+  };
+  const int64_t tiled = c.OW / px * px;
+  fn.loop(c.OH, [&](Value* oy) {
+    fn.loop(fn.i64(0), fn.i64(tiled), px, [&](Value* ox) { tile(oy, ox, px); });
+    if (tiled < c.OW) fn.loop(fn.i64(tiled), fn.i64(c.OW), 1, [&](Value* ox) { tile(oy, ox, 1); });
   });
 }
 
 // dx[iy, ix, ch] = sum over the taps that read (iy, ix) of <g[pixel, :], k[tap, ch, :]>,
 // gathered per input element (each written once) with vector accumulators over the output
 // channels, reduced once per element rather than once per tap.
-void conv_input_grad(Fn& fn, const ConvDesc& c, int vl, Value* out, Value* pa, Value* pb) {
+void conv_input_grad(Fn& fn, const ConvDesc& c, int vl, int budget, Value* out, Value* pa, Value* pb) {
   llvm::IRBuilder<>& b = fn.b();
   const auto chunks = channel_chunks(c.O, vl);
+  const int64_t nq = static_cast<int64_t>(chunks.size());
   // The output coordinate whose tap `k` reads input coordinate `i`, if any.
   auto source = [&](Value* i, Value* k, int64_t stride, int64_t pad, int64_t out_size, Value*& o) {
     Value* num = b.CreateSub(fn.add(i, fn.i64(pad)), k);  // o * stride
@@ -553,6 +570,65 @@ void conv_input_grad(Fn& fn, const ConvDesc& c, int vl, Value* out, Value* pa, V
     o = q;
     return b.CreateAnd(ok, b.CreateICmpSLT(q, fn.i64(out_size)));
   };
+  // The lanes of accumulators acc[first .. first + nq) summed into one value (as a tree).
+  auto reduce = [&](const std::vector<llvm::AllocaInst*>& acc, size_t first) {
+    Value* sum = fn.zero();
+    llvm::FastMathFlags fm;
+    fm.setAllowReassoc();
+    for (int64_t q = 0; q < nq; ++q) {
+      Value* v = b.CreateLoad(vec_type(fn, chunks[q].second), acc[first + q]);
+      if (chunks[q].second > 1) {
+        auto* r = b.CreateFAddReduce(sum, v);
+        r->setFastMathFlags(fm);
+        sum = r;
+      } else {
+        sum = b.CreateFAdd(sum, v);
+      }
+    }
+    return sum;
+  };
+  if (c.C * nq <= budget) {
+    // All input channels of a pixel at once: each g vector is loaded once per tap and feeds
+    // C independent accumulator chains (one channel at a time was bound by the FMA latency).
+    fn.loop(c.H, [&](Value* iy) {
+      fn.loop(c.W, [&](Value* ix) {
+        std::vector<llvm::AllocaInst*> acc;  // acc[ch * nq + q]
+        for (int64_t ch = 0; ch < c.C; ++ch)
+          for (auto [o, lanes] : chunks) {
+            acc.push_back(fn.local("acc", vec_type(fn, lanes)));
+            b.CreateStore(llvm::Constant::getNullValue(vec_type(fn, lanes)), acc.back());
+          }
+        fn.loop(c.KH, [&](Value* ky) {
+          Value* oy;
+          Value* oky = source(iy, ky, c.sh, c.pt, c.OH, oy);
+          fn.when(oky, [&] {
+            fn.loop(c.KW, [&](Value* kx) {
+              Value* ox;
+              Value* okx = source(ix, kx, c.sw, c.pl, c.OW, ox);
+              fn.when(okx, [&] {
+                Value* pixel = fn.mul(fn.add(fn.mul(oy, fn.i64(c.OW)), ox), fn.i64(c.O));
+                Value* tap = fn.mul(fn.add(fn.mul(ky, fn.i64(c.KW)), kx), fn.i64(c.C));
+                std::vector<Value*> gv;
+                for (auto [o, lanes] : chunks) gv.push_back(load_lanes(fn, lanes, pa, fn.add(pixel, fn.i64(o))));
+                for (int64_t ch = 0; ch < c.C; ++ch) {
+                  Value* krow = fn.mul(fn.add(tap, fn.i64(ch)), fn.i64(c.O));
+                  for (int64_t q = 0; q < nq; ++q) {
+                    auto [o, lanes] = chunks[q];
+                    Value* kv = load_lanes(fn, lanes, pb, fn.add(krow, fn.i64(o)));
+                    llvm::AllocaInst* r = acc[ch * nq + q];
+                    b.CreateStore(fmuladd(fn, gv[q], kv, b.CreateLoad(vec_type(fn, lanes), r)), r);
+                  }
+                }
+              });
+            });
+          });
+        });
+        Value* xpix = fn.mul(fn.add(fn.mul(iy, fn.i64(c.W)), ix), fn.i64(c.C));
+        for (int64_t ch = 0; ch < c.C; ++ch) fn.store(reduce(acc, ch * nq), out, fn.add(xpix, fn.i64(ch)));
+      });
+    });
+    return;
+  }
   fn.loop(c.H, [&](Value* iy) {
     fn.loop(c.W, [&](Value* ix) {
       fn.loop(c.C, [&](Value* ch) {
@@ -581,30 +657,33 @@ void conv_input_grad(Fn& fn, const ConvDesc& c, int vl, Value* out, Value* pa, V
             });
           });
         });
-        Value* sum = fn.zero();
-        llvm::FastMathFlags fm;
-        fm.setAllowReassoc();  // lanes summed as a tree
-        for (size_t q = 0; q < chunks.size(); ++q) {
-          Value* v = b.CreateLoad(vec_type(fn, chunks[q].second), acc[q]);
-          if (chunks[q].second > 1) {
-            auto* r = b.CreateFAddReduce(sum, v);
-            r->setFastMathFlags(fm);
-            sum = r;
-          } else {
-            sum = b.CreateFAdd(sum, v);
-          }
-        }
-        fn.store(sum, out, fn.add(fn.mul(fn.add(fn.mul(iy, fn.i64(c.W)), ix), fn.i64(c.C)), ch));
+        fn.store(reduce(acc, 0), out, fn.add(fn.mul(fn.add(fn.mul(iy, fn.i64(c.W)), ix), fn.i64(c.C)), ch));
       });
     });
   });
 }
 
+// Accumulator registers a conv loop nest may hold: about half the vector registers.
+int accumulator_budget(const VectorShape& vs) { return std::max(vs.registers / 2, 4); }
+
+// Register accumulators only while one pixel's output channels fit in the budget.
+bool conv_in_registers(const ConvDesc& c, int vl, const VectorShape& vs) {
+  return static_cast<int>(channel_chunks(c.O, vl).size()) <= accumulator_budget(vs);
+}
+
+// The JIT's choice (Inline::kSmallConvolutions): the direct loops with register accumulators
+// for conv2d and its input gradient with few channels, where they beat im2col + Eigen GEMM
+// (whose column matrix and packing cost more than the few FLOPs per pixel); for many
+// channels the packed GEMM is the better loop nest. The crossover is measured in
+// docs/performance.md (CompileOptions::conv_loops_max_channels).
+bool jit_inlines(const ConvDesc& c, int vl, const VectorShape& vs, int64_t max_channels) {
+  return (c.kind == 0 || c.kind == 1) && c.C <= max_channels && c.O <= max_channels && conv_in_registers(c, vl, vs);
+}
+
 void emit_conv(Fn& fn, const ConvDesc& c, const VectorShape& vs) {
   llvm::IRBuilder<>& b = fn.b();
   const int vl = vs.lanes(static_cast<int>(fn.real()->getPrimitiveSizeInBits() / 8));
-  // Register accumulators only while the output channels fit in about half the registers.
-  const bool in_registers = static_cast<int>(channel_chunks(c.O, vl).size()) <= std::max(vs.registers / 2, 4);
+  const bool in_registers = conv_in_registers(c, vl, vs);
   const int64_t x_size = c.H * c.W * c.C, g_size = c.OH * c.OW * c.O, k_size = c.KH * c.KW * c.C * c.O;
   const int64_t a_size = c.kind == 0 || c.kind == 2 ? x_size : g_size;
   const int64_t b_size = c.kind == 2 ? g_size : k_size;
@@ -614,8 +693,8 @@ void emit_conv(Fn& fn, const ConvDesc& c, const VectorShape& vs) {
     Value* out = b.CreateGEP(fn.zero()->getType(), fn.arg(1), fn.mul(s, fn.i64(o_size)));
     Value* pa = b.CreateGEP(fn.zero()->getType(), fn.arg(2), fn.mul(s, fn.i64(c.a_b ? a_size : 0)));
     Value* pb = b.CreateGEP(fn.zero()->getType(), fn.arg(3), fn.mul(s, fn.i64(c.b_b ? b_size : 0)));
-    if (in_registers && c.kind == 0) return conv_forward(fn, c, vl, out, pa, pb);
-    if (in_registers && c.kind == 1) return conv_input_grad(fn, c, vl, out, pa, pb);
+    if (in_registers && c.kind == 0) return conv_forward(fn, c, vl, accumulator_budget(vs), out, pa, pb);
+    if (in_registers && c.kind == 1) return conv_input_grad(fn, c, vl, accumulator_budget(vs), out, pa, pb);
     if (c.kind != 0) fn.loop(o_size, [&](Value* i) { fn.store(fn.zero(), out, i); });
     fn.loop(c.OH, [&](Value* oy) {
       fn.loop(c.OW, [&](Value* ox) {
@@ -684,8 +763,17 @@ std::vector<int64_t> descriptor(llvm::CallInst* call) {
 
 }  // namespace
 
+VectorShape vector_shape(llvm::TargetMachine& tm, const llvm::Function& f) {
+  const llvm::TargetTransformInfo tti = tm.getTargetTransformInfo(f);
+  VectorShape vs;
+  vs.bytes = std::max<int>(static_cast<int>(
+      tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector).getFixedValue() / 8), 1);
+  vs.registers = static_cast<int>(tti.getNumberOfRegisters(tti.getRegisterClassForType(true)));
+  return vs;
+}
+
 void inline_contractions(llvm::Module& m, const std::string& cpu, const std::string& features,
-                         const VectorShape& vs) {
+                         const VectorShape& vs, Inline which, int64_t max_conv_channels) {
   int counter = 0;
   for (const char* stem : {"hamux_einsum", "hamux_conv"}) {
     for (const char* suffix : {"_f32", "_f64"}) {
@@ -693,12 +781,21 @@ void inline_contractions(llvm::Module& m, const std::string& cpu, const std::str
       if (!decl) continue;
       llvm::Type* t = suffix[2] == '3' ? llvm::Type::getFloatTy(m.getContext()) : llvm::Type::getDoubleTy(m.getContext());
       const bool einsum = stem[6] == 'e';
+      if (einsum && which == Inline::kSmallConvolutions) continue;
+      const int vl = vs.lanes(static_cast<int>(t->getPrimitiveSizeInBits() / 8));
       std::vector<llvm::CallInst*> calls;
       for (llvm::User* u : decl->users())
         if (auto* call = llvm::dyn_cast<llvm::CallInst>(u)) calls.push_back(call);
         else throw std::logic_error(std::string("aot: ") + stem + suffix + " is used other than by a call");
       for (llvm::CallInst* call : calls) {
         const std::vector<int64_t> d = descriptor(call);
+        ConvDesc c{};
+        if (!einsum) {
+          if (d.size() != static_cast<size_t>(kConvDescSize)) throw std::logic_error("aot: conv descriptor of the wrong size");
+          static_assert(sizeof(ConvDesc) == kConvDescSize * sizeof(int64_t));
+          std::memcpy(&c, d.data(), sizeof c);
+          if (which == Inline::kSmallConvolutions && !jit_inlines(c, vl, vs, max_conv_channels)) continue;
+        }
         const std::string name = std::string(einsum ? "aot_einsum_" : "aot_conv_") + std::to_string(counter++);
         llvm::IRBuilder<> at(call);
         std::vector<Value*> args{call->getArgOperand(1)};
@@ -713,10 +810,6 @@ void inline_contractions(llvm::Module& m, const std::string& cpu, const std::str
           for (int k = 0; k < n_ops; ++k)
             args.push_back(at.CreateLoad(at.getPtrTy(), at.CreateConstGEP1_64(at.getPtrTy(), call->getArgOperand(2), k)));
         } else {
-          if (d.size() != static_cast<size_t>(kConvDescSize)) throw std::logic_error("aot: conv descriptor of the wrong size");
-          ConvDesc c;
-          static_assert(sizeof(ConvDesc) == kConvDescSize * sizeof(int64_t));
-          std::memcpy(&c, d.data(), sizeof c);
           Fn fn(m, name, t, 3, cpu, features);
           emit_conv(fn, c, vs);
           fn.finish();
@@ -728,7 +821,7 @@ void inline_contractions(llvm::Module& m, const std::string& cpu, const std::str
         at.CreateCall(f, args);
         call->eraseFromParent();
       }
-      decl->eraseFromParent();
+      if (decl->use_empty()) decl->eraseFromParent();
     }
   }
 }

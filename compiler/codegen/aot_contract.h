@@ -1,10 +1,12 @@
-// compiler/codegen/aot_contract.h - self-contained contraction loops for ahead-of-time kernels.
+// compiler/codegen/aot_contract.h - self-contained contraction loops, emitted into the kernel.
 //
-// JIT kernels (llvm_emit.h) hand einsum and conv2d stages to Eigen-backed routines in the
-// hamux process (runtime_kernels.h). An AOT object must link with nothing but libc/libm,
-// so before optimisation every such call is redirected to a function emitted into the
-// same module and specialised for the call's constant descriptor: plain counted loops
-// with constant trip counts (except the slice size), which O3 unrolls and vectorises.
+// Kernels (llvm_emit.h) call einsum and conv2d stages as Eigen-backed routines in the hamux
+// process (runtime_kernels.h). An AOT object must link with nothing but libc/libm, so before
+// optimisation every such call is redirected to a function emitted into the same module and
+// specialised for the call's constant descriptor: plain counted loops with constant trip
+// counts (except the slice size), which O3 unrolls and vectorises. The JIT does the same for
+// convolutions with few channels (Inline::kSmallConvolutions), where these direct loops beat
+// im2col + GEMM (docs/performance.md): one emitter serves both.
 //
 // Einsum, the two GEMM shapes (two operands, no repeated letters), register-blocked:
 //  - axpy: out[.., r, n] += A[.., r, ..] * B[.., n], n the last letter of out and B: a tile
@@ -28,10 +30,13 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 namespace llvm {
+class Function;
 class Module;
+class TargetMachine;
 }
 
 namespace hamux::codegen {
@@ -43,11 +48,22 @@ struct VectorShape {
   int lanes(int element_bytes) const { return std::max(1, bytes / element_bytes); }
 };
 
-// Replaces every call to hamux_einsum_{f32,f64} and hamux_conv_{f32,f64} in `m` by a call
-// to an internal function emitted for that descriptor, and removes the declarations.
-// `cpu`/`features` become the new functions' target attributes (so they can be inlined
-// into the kernel). Throws std::logic_error when a call has no constant descriptor.
+// The vector width LLVM prefers for `f` on this target (e.g. 256 bits on most AVX-512 CPUs)
+// and the number of vector registers.
+VectorShape vector_shape(llvm::TargetMachine& tm, const llvm::Function& f);
+
+enum class Inline {
+  kAll,                // every contraction (AOT: the object needs no runtime)
+  kSmallConvolutions,  // conv2d and its input gradient with at most `max_conv_channels`
+                       // channels in and out, whose accumulators fit in registers (JIT)
+};
+
+// Replaces calls to hamux_einsum_{f32,f64} and hamux_conv_{f32,f64} in `m` (all of them, or
+// the ones `which` selects) by calls to internal functions emitted for their descriptors,
+// and removes declarations left without a use. `cpu`/`features` become the new functions'
+// target attributes (so they can be inlined into the kernel). Throws std::logic_error when
+// a call has no constant descriptor.
 void inline_contractions(llvm::Module& m, const std::string& cpu, const std::string& features,
-                         const VectorShape& vs);
+                         const VectorShape& vs, Inline which = Inline::kAll, int64_t max_conv_channels = 0);
 
 }  // namespace hamux::codegen

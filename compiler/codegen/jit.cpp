@@ -21,6 +21,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "codegen/aot_contract.h"
 #include "codegen/cache.h"
 #include "codegen/llvm_emit.h"
 #include "codegen/runtime_kernels.h"
@@ -32,7 +33,12 @@ namespace hamux::codegen {
 namespace {
 
 constexpr const char* kFunctionName = "hamux_kernel";
-constexpr const char* kKernelFormat = "hamux-kernel-4";  // bump when the ABI or emitter changes
+constexpr const char* kKernelFormat = "hamux-kernel-5";  // bump when the ABI or entry format changes
+// SHA-256 of compiler/codegen's sources at configure time (CMakeLists.txt): part of every
+// kernel key, so a kernel compiled by other code generator sources is never loaded.
+constexpr const char* kCodegenSourcesHash =
+#include "codegen_hash.inc"
+    ;
 
 struct Host {
   std::string cpu, features;
@@ -118,15 +124,17 @@ std::string emit_code(llvm::Module& m, llvm::TargetMachine& tm, llvm::CodeGenFil
 }
 
 // LLVM: emit, optimise, compile to a relocatable object.
-std::string build_object(const Program& p, uint64_t key, const Dump& dump, bool vector_math) {
+std::string build_object(const Program& p, uint64_t key, const Dump& dump, const CompileOptions& options) {
   auto jtmb = host_jtmb();
   auto tm = check(jtmb.createTargetMachine(), "target machine");
   llvm::LLVMContext ctx;
   auto m = emit_module(p, ctx, kFunctionName, host().cpu, host().features);
   m->setDataLayout(tm->createDataLayout());
   m->setTargetTriple(tm->getTargetTriple().str());
+  inline_contractions(*m, host().cpu, host().features, vector_shape(*tm, *m->getFunction(kFunctionName)),
+                      Inline::kSmallConvolutions, options.conv_loops_max_channels);
   dump.write("ir", key, module_text(*m));
-  optimise_o3(*m, *tm, vector_math);
+  optimise_o3(*m, *tm, options.vector_math);
   dump.write("opt-ir", key, module_text(*m));
   if (dump.wants("asm")) dump.write("asm", key, emit_code(*m, *tm, llvm::CodeGenFileType::AssemblyFile));
   return emit_code(*m, *tm, llvm::CodeGenFileType::ObjectFile);
@@ -194,6 +202,8 @@ uint64_t kernel_key(const Program& program, const CompileOptions& options) {
   h = fnv1a(host().cpu, h);
   h = fnv1a(host().features, h);
   h = fnv1a(options.vector_math ? vector_math_variants(host().features) : "scalar-math", h);
+  h = fnv1a("conv loops up to " + std::to_string(options.conv_loops_max_channels) + " channels", h);
+  h = fnv1a(kCodegenSourcesHash, h);
   return fnv1a(kKernelFormat, h);
 }
 
@@ -219,7 +229,7 @@ std::shared_ptr<const Kernel> compile(Program program, const CompileOptions& opt
     }
   }
   if (object.empty()) {
-    object = build_object(program, key, dump, options.vector_math);
+    object = build_object(program, key, dump, options);
     ++g_stats.compiled;
     if (!dir.empty()) cache_store(dir, key, object);
   }

@@ -30,6 +30,10 @@ struct CompileOptions {
   // Vectorised tanh/exp/log/... from glibc's libmvec (vector_math.h); off only to measure
   // what it buys.
   bool vector_math = true;
+  // conv2d and its input gradient with at most this many channels in and out run as loops
+  // emitted into the kernel (aot_contract.h), the others as im2col + Eigen GEMM; 0: all on
+  // GEMM. The default is the crossover measured in docs/performance.md.
+  int64_t conv_loops_max_channels = 32;
 };
 
 class Kernel {

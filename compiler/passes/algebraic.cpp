@@ -238,22 +238,30 @@ NodePtr simplify_transpose(const NodePtr& n) {
   return n;
 }
 
-NodePtr simplify_einsum(const NodePtr& n) {
-  ir::EinsumSpec s = ir::parse_einsum(n->attrs.spec);
-  size_t k_count = n->inputs.size();
-  for (size_t k = 0; k < k_count; ++k)
-    if (is_const(n->inputs[k], 0)) return const_like(0, n, n->shape);
-  // Linear in each operand: a negation or a uniform factor moves out of the contraction.
-  for (size_t k = 0; k < k_count; ++k) {
+// An op linear in each operand (einsum, the convolutions): a negation or a uniform factor of
+// an operand moves out to the result, where it fuses into the elementwise consumer instead of
+// costing a pass over the operand before the contraction (W5: -relu(h) before the transposed
+// convolution). A zero operand makes the result zero.
+NodePtr hoist_out_of_multilinear(const NodePtr& n) {
+  for (const NodePtr& op : n->inputs)
+    if (is_const(op, 0)) return const_like(0, n, n->shape);
+  for (size_t k = 0; k < n->inputs.size(); ++k) {
     const NodePtr& op = n->inputs[k];
     bool scaled = op->op == Op::Mul && is_const(op->inputs[0]) && !is_const(op->inputs[1]);
     if (op->op != Op::Neg && !scaled) continue;
     std::vector<NodePtr> inputs = n->inputs;
     inputs[k] = op->inputs.back();
-    NodePtr e = ir::make(Op::Einsum, inputs, n->attrs);
+    NodePtr e = ir::make(n->op, inputs, n->attrs);
     if (!scaled) return make1(Op::Neg, e);
     return make2(Op::Mul, const_like(op->inputs[0]->attrs.value, n, n->shape), e);
   }
+  return nullptr;
+}
+
+NodePtr simplify_einsum(const NodePtr& n) {
+  ir::EinsumSpec s = ir::parse_einsum(n->attrs.spec);
+  size_t k_count = n->inputs.size();
+  if (NodePtr h = hoist_out_of_multilinear(n)) return h;
   if (k_count == 1) {
     // One operand whose distinct letters are only permuted: a transpose (or nothing).
     const std::string& term = s.operands[0];
@@ -323,6 +331,12 @@ NodePtr simplify_node(const NodePtr& n) {
     case Op::Reshape: return simplify_reshape(n);
     case Op::Transpose: return simplify_transpose(n);
     case Op::Einsum: return simplify_einsum(n);
+    case Op::Conv2d:
+    case Op::Conv2dInputGrad:
+    case Op::Conv2dKernelGrad: {
+      NodePtr h = hoist_out_of_multilinear(n);
+      return h ? h : n;
+    }
     default: return n;
   }
 }

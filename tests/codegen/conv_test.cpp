@@ -1,6 +1,9 @@
-// tests/codegen/conv_test.cpp - the runtime's transposed convolution (Conv2dInputGrad, a
-// GEMM followed by a gather over the taps) for strides, paddings and channel counts that
-// the random graphs do not reach (channels beyond one 16-wide accumulator block, stride 3).
+// tests/codegen/conv_test.cpp - conv2d and its transpose (Conv2dInputGrad) in JIT kernels,
+// for strides, paddings and channel counts that the random graphs do not reach. Both ways
+// a JIT kernel convolves are covered: few channels (<= 32 in and out) run as emitted direct
+// loops (aot_contract.h; for the transpose, all input channels at once while they fit in the
+// register budget, else one at a time), many channels as im2col + GEMM and a gather over
+// the taps (runtime_conv.cpp).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -24,6 +27,9 @@ const std::vector<Geometry> kGeometries = {
     {{7, 7, 3}, 3, 2, 5, 2, "SAME"},    // stride 2, non-square kernel
     {{8, 9, 2}, 3, 3, 3, 3, "VALID"},   // stride 3: most pixels get one tap or none
     {{5, 5, 17}, 5, 5, 2, 2, "VALID"},  // kernel as large as the image
+    {{6, 7, 40}, 3, 3, 36, 1, "SAME"},  // 40 in, 36 out: im2col + GEMM in the runtime
+    {{5, 6, 3}, 3, 3, 48, 2, "SAME"},   // 48 out: GEMM for conv2d, stride 2
+    {{9, 6, 3}, 3, 3, 16, 1, "SAME"},   // W5's channels: direct loops, pixel tiles + a rest of 2
 };
 
 Attrs conv_attrs(const Geometry& g, const Shape& shape) {
@@ -53,6 +59,22 @@ TEST(TransposedConv, MatchesInterpreter) {
       for (int64_t batch : {1, 3}) {
         if (dt == DType::F64) testing::check_against_interpreter<double>({a, b}, batch, 11, what);
         else testing::check_against_interpreter<float>({a, b}, batch, 12, what);
+      }
+    }
+}
+
+TEST(Conv, MatchesInterpreter) {
+  for (const Geometry& g : kGeometries)
+    for (DType dt : {DType::F64, DType::F32}) {
+      const Shape ks{g.kh, g.kw, g.image[2], g.o};
+      // Batched image with a shared kernel, and a shared image with a batched kernel.
+      NodePtr a = make(Op::Conv2d, {input(0, "x", g.image, dt), param("K", ks, dt)}, conv_attrs(g, {}));
+      NodePtr b = make(Op::Conv2d, {param("X", g.image, dt), input(1, "k", ks, dt)}, conv_attrs(g, {}));
+      const std::string what = "image " + shape_str(g.image) + " stride " + std::to_string(g.stride) + " " +
+                               g.padding + " " + dtype_name(dt);
+      for (int64_t batch : {1, 3}) {
+        if (dt == DType::F64) testing::check_against_interpreter<double>({a, b}, batch, 13, what);
+        else testing::check_against_interpreter<float>({a, b}, batch, 14, what);
       }
     }
 }

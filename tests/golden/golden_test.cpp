@@ -1,4 +1,4 @@
-// Cross-check of hamux (JIT runtime, float32) against the hamux Python library on JAX.
+// Cross-check of hamux (JIT runtime, float32 and float64) against the hamux Python library on JAX.
 //
 // The fixtures in tests/golden/data/ were produced by tools/golden/make_golden.py from the
 // Python library (float32, jax.jit): for each contract model, at a seeded batch of states and
@@ -6,13 +6,14 @@
 // and a 40-step Euler trajectory. This test needs no JAX: it loads the same model with hamux,
 // sets the same params and states, and compares.
 //
-// Tolerances (both sides compute in float32, in a different order of operations):
-//   energies and energy-tree terms at the fixed state: |hamux - jax| <= 1e-5 * scale, where scale
+// Tolerances (both sides compute in the model's dtype, in a different order of operations):
+//   energies and energy-tree terms at the fixed state: |hamux - jax| <= rtol * scale, where scale
 //     is 1 + the sum of the absolute values of the energy tree terms (the size of the numbers
-//     that were added; float32 epsilon is 1.2e-7, so this allows ~100 ulps of the largest term);
-//   activations and dE/dxhat: max |hamux - jax| <= 1e-5 * (1 + max |jax|) per neuron;
-//   the 40-step trajectory: energies after every step within 1e-4 * scale, and the states after
-//     20 and 40 steps within 1e-4 * (1 + max |jax|): rounding differences compound over steps.
+//     that were added); rtol = 1e-5 in float32 (epsilon 1.2e-7: ~100 ulps of the largest term),
+//     1e-12 in float64 (epsilon 2.2e-16: ~4500 ulps);
+//   activations and dE/dxhat: max |hamux - jax| <= rtol * (1 + max |jax|) per neuron, same rtol;
+//   the 40-step trajectory: energies after every step within 10 rtol * scale, and the states after
+//     20 and 40 steps within 10 rtol * (1 + max |jax|): rounding differences compound over steps.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -40,9 +41,15 @@ Fixture load_fixture(const std::string& model) {
   return {hamux::read_npz(std::string(HAMUX_SOURCE_DIR) + "/tests/golden/data/" + model + ".npz")};
 }
 
+// custom_energies is the one float64 contract model; its fixture was made with JAX in float64.
+bool is_float64_model(const std::string& model) { return model == "custom_energies"; }
+
+// The relative tolerance at a fixed state (see the top of the file); 10x that for trajectories.
+double fixed_state_rtol(const hamux::Ham& ham) { return ham.is_float64() ? 1e-12 : 1e-5; }
+
 hamux::Ham load_ham(const std::string& model, const Fixture& f) {
   hamux::Ham ham = hamux::Ham::load(std::string(HAMUX_MODELS_DIR) + "/" + model + ".json");
-  EXPECT_FALSE(ham.is_float64());
+  EXPECT_EQ(ham.is_float64(), is_float64_model(model));
   for (const auto& [key, value] : f.a) {
     if (key.rfind("param/", 0) == 0) ham.set_param(key.substr(6), value);
   }
@@ -95,11 +102,12 @@ TEST_P(Golden, EnergyTreeAndActivationsAtTheFixedState) {
   hamux::States s = initial_states(ham, f);
   const Tensor<double>& e0 = f.at("energy0");
   const std::vector<double> scale = energy_scale(f, s.batch());
+  const double rtol = fixed_state_rtol(ham);
 
   const std::vector<double> energy = s.energy();
   ASSERT_EQ(static_cast<int64_t>(energy.size()), e0.size());
   for (int64_t b = 0; b < e0.size(); ++b) {
-    EXPECT_NEAR(energy[b], e0[b], 1e-5 * scale[b]) << "total energy, sample " << b;
+    EXPECT_NEAR(energy[b], e0[b], rtol * scale[b]) << "total energy, sample " << b;
   }
 
   const hamux::EnergyBreakdown tree = ham.energy_tree(s);
@@ -109,12 +117,12 @@ TEST_P(Golden, EnergyTreeAndActivationsAtTheFixedState) {
   for (size_t t = 0; t < tree.terms.size(); ++t) {
     const Tensor<double>& want = f.at("tree0/" + tree.terms[t]);
     for (int64_t b = 0; b < want.size(); ++b) {
-      EXPECT_NEAR(tree.values[t][b], want[b], 1e-5 * scale[b]) << tree.terms[t] << ", sample " << b;
+      EXPECT_NEAR(tree.values[t][b], want[b], rtol * scale[b]) << tree.terms[t] << ", sample " << b;
     }
   }
 
   for (const auto& n : ham.neurons()) {
-    expect_close(s.activation(n.name), f.at("xhat0/" + n.name), 1e-5, "xhat of " + n.name);
+    expect_close(s.activation(n.name), f.at("xhat0/" + n.name), rtol, "xhat of " + n.name);
   }
 }
 
@@ -133,7 +141,7 @@ TEST_P(Golden, GradientOfTheEnergyWithRespectToTheActivations) {
     const Tensor<double>& x0 = f.at("x0/" + n.name);
     Tensor<double> g = s.get(n.name);
     for (int64_t i = 0; i < g.size(); ++i) g[i] = n.tau * (x0[i] - g[i]);
-    expect_close(g, f.at("dEdxhat0/" + n.name), 1e-5, "dE/dxhat of " + n.name);
+    expect_close(g, f.at("dEdxhat0/" + n.name), fixed_state_rtol(ham), "dE/dxhat of " + n.name);
   }
 }
 
@@ -145,6 +153,7 @@ TEST_P(Golden, FortyStepEulerTrajectory) {
   const int64_t batch = s.batch();
   ASSERT_EQ(traj.shape, (hamux::Shape{41, batch}));
   const std::vector<double> scale = energy_scale(f, batch);
+  const double rtol = 10 * fixed_state_rtol(ham);
 
   hamux::RunOptions o;
   o.steps = 20;
@@ -157,18 +166,19 @@ TEST_P(Golden, FortyStepEulerTrajectory) {
     for (const hamux::TraceRow& row : r.trace) {
       const int64_t step = 20 * half + row.step;
       for (int64_t b = 0; b < batch; ++b) {
-        EXPECT_NEAR(row.energy[b], traj[step * batch + b], 1e-4 * scale[b])
+        EXPECT_NEAR(row.energy[b], traj[step * batch + b], rtol * scale[b])
             << "energy at step " << step << ", sample " << b;
       }
     }
     const std::string key = half == 0 ? "x20/" : "x40/";
     for (const auto& n : ham.neurons()) {
-      expect_close(s.get(n.name), f.at(key + n.name), 1e-4, "state " + key + n.name);
+      expect_close(s.get(n.name), f.at(key + n.name), rtol, "state " + key + n.name);
     }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(ContractModels, Golden,
-                         ::testing::Values("readme", "dense_am", "classical_hopfield", "conv"));
+                         ::testing::Values("readme", "dense_am", "classical_hopfield", "conv",
+                                           "custom_energies", "energy_transformer"));
 
 }  // namespace

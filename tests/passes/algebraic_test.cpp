@@ -83,6 +83,26 @@ TEST(Algebraic, ConstantFactorsAndNegationsMoveOut) {
               op2(Op::Mul, c(3, {3, 3}), ir::einsum("i->ii", {x})));
 }
 
+TEST(Algebraic, ConvolutionsAreLinearInEachOperand) {
+  ir::Attrs a;
+  a.strides = {1, 1};
+  a.padding = "SAME";
+  NodePtr img = in(0, {4, 5, 2}), ker = in(1, {3, 3, 2, 3}), grad = in(2, {4, 5, 3});
+  auto conv = [&](Op op, const NodePtr& p, const NodePtr& q, const Shape& shape) {
+    ir::Attrs at = a;
+    at.shape = shape;
+    return ir::make(op, {p, q}, at);
+  };
+  // The transposed convolution of -relu(h) (W5's input gradient): the negation moves out.
+  expect_rule(conv(Op::Conv2dInputGrad, op1(Op::Neg, grad), ker, {4, 5, 2}),
+              op1(Op::Neg, conv(Op::Conv2dInputGrad, grad, ker, {4, 5, 2})));
+  expect_rule(conv(Op::Conv2d, img, op2(Op::Mul, c(0.5, {3, 3, 2, 3}), ker), {}),
+              op2(Op::Mul, c(0.5, {4, 5, 3}), conv(Op::Conv2d, img, ker, {})));
+  expect_rule(conv(Op::Conv2dKernelGrad, img, op1(Op::Neg, grad), {3, 3, 2, 3}),
+              op1(Op::Neg, conv(Op::Conv2dKernelGrad, img, grad, {3, 3, 2, 3})));
+  expect_rule(conv(Op::Conv2d, c(0, {4, 5, 2}), ker, {}), c(0, {4, 5, 3}));
+}
+
 TEST(Algebraic, NotExactRewritesAreNotApplied) {
   // exp(log x) is NaN for x < 0; x - x and x / x are NaN for infinite x; 0 / x for x = 0.
   for (NodePtr n : {op1(Op::Exp, op1(Op::Log, x)), op2(Op::Sub, x, x), op2(Op::Div, x, x),
