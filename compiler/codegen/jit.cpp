@@ -15,11 +15,14 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <mutex>
 #include <unordered_map>
+
+#include <unistd.h>  // sysconf: the L2 cache size
 
 #include "codegen/aot_contract.h"
 #include "codegen/cache.h"
@@ -168,6 +171,16 @@ std::pair<std::shared_ptr<void>, Kernel::Fn> load_object(const std::string& obje
   return {std::shared_ptr<void>(std::move(jit)), fn};
 }
 
+// The working-set budget for samples_per_call: half of this core's L2 cache (1 MiB when the
+// system does not say).
+int64_t cache_bytes() {
+  static const int64_t bytes = [] {
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return (l2 > 0 ? static_cast<int64_t>(l2) : int64_t{1} << 20) / 2;
+  }();
+  return bytes;
+}
+
 std::mutex g_mutex;
 CacheStats g_stats;
 std::unordered_map<uint64_t, std::shared_ptr<const Kernel>>& memory_cache() {
@@ -246,14 +259,15 @@ void Kernel::run(void* const* buffers, int64_t begin, int64_t end, int64_t k_ste
     ~Workspace() { std::free(data); }
   };
   thread_local Workspace ws;
-  size_t need = static_cast<size_t>(program_.workspace_bytes(end - begin));
+  const int64_t block = samples_per_call(program_, end - begin, cache_bytes());
+  size_t need = static_cast<size_t>(program_.workspace_bytes(std::min(block, end - begin)));
   if (need > ws.size) {
     std::free(ws.data);
     ws.size = (need + 63) / 64 * 64;
     ws.data = static_cast<char*>(std::aligned_alloc(64, ws.size));
     if (!ws.data) throw Error("", "codegen: out of memory for a workspace of " + std::to_string(need) + " bytes");
   }
-  fn_(buffers, begin, end, ws.data, k_steps);
+  for (int64_t b0 = begin; b0 < end; b0 += block) fn_(buffers, b0, std::min(end, b0 + block), ws.data, k_steps);
 }
 
 CacheStats cache_stats() {

@@ -1,6 +1,8 @@
 // compiler/codegen/program.cpp - buffer lookup and the text form of a loop program.
 #include "codegen/program.h"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <sstream>
 #include <unordered_map>
@@ -150,6 +152,22 @@ std::string to_string(const Program& p) {
   if (p.epilogue_is_body_prefix)
     os << "epilogue = the first " << p.epilogue_is_body_prefix << " body stages\n";
   return os.str();
+}
+
+int64_t samples_per_call(const Program& p, int64_t slice, int64_t cache_bytes) {
+  // A shared contraction operand larger than this is re-read per call (W1's W is 4 MiB, W2's
+  // Xi 2.8 MiB, W4's Wq/Wk 256 KiB; W5's 3x3 kernel is 1.7 KiB).
+  constexpr int64_t kLargeSharedOperand = 64 * 1024;
+  for (const auto* stages : {&p.prologue, &p.body, &p.epilogue})
+    for (const Stage& st : *stages) {
+      if (st.kind != StageKind::Einsum && st.kind != StageKind::Conv) continue;
+      for (int arg : st.args)
+        if (!p.is_batched(arg) && p.buffers[arg].elements() * p.element_bytes() > kLargeSharedOperand) return slice;
+    }
+  int64_t per_sample = 0;
+  for (const Buffer& b : p.buffers)
+    if (b.batched) per_sample += b.elements() * p.element_bytes();
+  return std::clamp<int64_t>(cache_bytes / std::max<int64_t>(per_sample, 1), 1, std::max<int64_t>(slice, 1));
 }
 
 }  // namespace hamux::codegen

@@ -92,4 +92,11 @@ struct Program {
 // A complete, deterministic text form of the program: the debug dump and the cache key.
 std::string to_string(const Program& p);
 
+// How many samples one kernel call should take through its k steps (Kernel::run splits a
+// larger slice into calls of this size). Samples are independent, so a few at a time through
+// all the steps keep their working set (every batched buffer) within `cache_bytes`; but a
+// contraction with a large shared operand (a weight matrix) streams that operand once per
+// call and wants the whole slice: then the answer is `slice`.
+int64_t samples_per_call(const Program& p, int64_t slice, int64_t cache_bytes);
+
 }  // namespace hamux::codegen

@@ -1,0 +1,55 @@
+// tests/codegen/program_test.cpp - samples_per_call: how Kernel::run splits a slice into
+// calls (program.h). Whether the split calls compute the right values is checked wherever a
+// kernel with a small block runs on a larger batch (step_test: conv.json, one sample per call,
+// at batch 3; the golden and runtime tests on conv.json).
+#include <gtest/gtest.h>
+
+#include "codegen/lower.h"
+#include "codegen/program.h"
+#include "graph/builder.h"
+
+namespace hamux::codegen {
+namespace {
+
+using namespace ir;
+
+// Bytes of every batched buffer of one sample.
+int64_t per_sample_bytes(const Program& p) {
+  int64_t n = 0;
+  for (const Buffer& b : p.buffers)
+    if (b.batched) n += b.elements() * p.element_bytes();
+  return n;
+}
+
+TEST(SamplesPerCall, SmallSharedOperandsSplitTheSliceByTheCacheBudget) {
+  // A 3x3 convolution (shared kernel of 3*3*4*8 floats) on 32x32 images: per-sample buffers
+  // dominate, so a few samples per call fit the budget.
+  Attrs a;
+  a.strides = {1, 1};
+  a.padding = "SAME";
+  NodePtr x = input(0, "x", {32, 32, 4}, DType::F32);
+  NodePtr y = make(Op::Conv2d, {x, param("K", {3, 3, 4, 8}, DType::F32)}, a);
+  const Program p = lower_graphs({unary(Op::Tanh, y)}, DType::F32);
+  const int64_t bytes = per_sample_bytes(p);
+  ASSERT_GT(bytes, 32 * 32 * 12 * 4);  // at least x and the output
+  EXPECT_EQ(samples_per_call(p, 100, 10 * bytes), 10);
+  EXPECT_EQ(samples_per_call(p, 100, 10 * bytes + bytes / 2), 10);  // whole samples only
+  EXPECT_EQ(samples_per_call(p, 7, 10 * bytes), 7);                  // never more than the slice
+  EXPECT_EQ(samples_per_call(p, 100, bytes / 3), 1);                 // at least one sample
+}
+
+TEST(SamplesPerCall, LargeSharedContractionOperandKeepsTheWholeSlice) {
+  // x @ W with W 256x256 floats (256 KiB): one call per slice, so W is streamed once.
+  NodePtr x = input(0, "x", {256}, DType::F32);
+  NodePtr y = einsum("i,ij->j", {x, param("W", {256, 256}, DType::F32)});
+  const Program p = lower_graphs({y}, DType::F32);
+  EXPECT_EQ(samples_per_call(p, 100, 1 << 20), 100);
+  EXPECT_EQ(samples_per_call(p, 3, 1), 3);
+  // The same contraction with a small W (16x16) is split like any other program.
+  NodePtr xs = input(0, "x", {16}, DType::F32);
+  const Program q = lower_graphs({einsum("i,ij->j", {xs, param("W", {16, 16}, DType::F32)})}, DType::F32);
+  EXPECT_EQ(samples_per_call(q, 100, 4 * per_sample_bytes(q)), 4);
+}
+
+}  // namespace
+}  // namespace hamux::codegen
