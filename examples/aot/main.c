@@ -48,6 +48,12 @@ static int run_readme(void) {
   }
   for (int i = 0; i < README_NUM_NEURONS; ++i) INIT(readme_real, a.x[i], batch, README_NEURON_SIZE(i));
   printf("readme relaxed in %lld steps\n", (long long)readme_relax(&a, batch, dt, 100000, 1e-6));
+  for (int i = 0; i < README_NUM_NEURONS; ++i) {
+    free(a.x[i]);
+    free(a.xhat[i]);
+  }
+  free(a.energy);
+  hamux_aot_free(a.workspace);
   return 0;
 }
 
@@ -71,6 +77,12 @@ static int run_dense_am(const char* params_dir) {
     step += checkpoints[c];
     print_energies("dense_am", step, a.energy, sizeof(dense_am_real) == 4, batch);
   }
+  for (int i = 0; i < DENSE_AM_NUM_NEURONS; ++i) {
+    free(a.x[i]);
+    free(a.xhat[i]);
+  }
+  free(a.energy);
+  hamux_aot_free(a.workspace);
   dense_am_free_params(a.params);
   return 0;
 }
