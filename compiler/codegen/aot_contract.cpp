@@ -476,11 +476,14 @@ struct ConvDesc {
 };
 
 // The output channels in register-sized pieces: (first channel, lanes) with full vectors
-// first, then single channels.
+// first, then halves, quarters ... down to 4 lanes, then single channels (8 channels with
+// 16-lane vectors: one 8-lane piece, not 8 scalars).
 std::vector<std::pair<int64_t, int>> channel_chunks(int64_t O, int vl) {
   std::vector<std::pair<int64_t, int>> chunks;
-  for (int64_t o = 0; o + vl <= O; o += vl) chunks.push_back({o, vl});
-  for (int64_t o = O / vl * vl; o < O; ++o) chunks.push_back({o, 1});
+  int64_t o = 0;
+  for (int lanes = vl; lanes >= 4; lanes /= 2)
+    for (; o + lanes <= O; o += lanes) chunks.push_back({o, lanes});
+  for (; o < O; ++o) chunks.push_back({o, 1});
   return chunks;
 }
 
@@ -587,78 +590,50 @@ void conv_input_grad(Fn& fn, const ConvDesc& c, int vl, int budget, Value* out, 
     }
     return sum;
   };
-  if (c.C * nq <= budget) {
-    // All input channels of a pixel at once: each g vector is loaded once per tap and feeds
-    // C independent accumulator chains (one channel at a time was bound by the FMA latency).
-    fn.loop(c.H, [&](Value* iy) {
-      fn.loop(c.W, [&](Value* ix) {
-        std::vector<llvm::AllocaInst*> acc;  // acc[ch * nq + q]
-        for (int64_t ch = 0; ch < c.C; ++ch)
-          for (auto [o, lanes] : chunks) {
-            acc.push_back(fn.local("acc", vec_type(fn, lanes)));
-            b.CreateStore(llvm::Constant::getNullValue(vec_type(fn, lanes)), acc.back());
-          }
-        fn.loop(c.KH, [&](Value* ky) {
-          Value* oy;
-          Value* oky = source(iy, ky, c.sh, c.pt, c.OH, oy);
-          fn.when(oky, [&] {
-            fn.loop(c.KW, [&](Value* kx) {
-              Value* ox;
-              Value* okx = source(ix, kx, c.sw, c.pl, c.OW, ox);
-              fn.when(okx, [&] {
-                Value* pixel = fn.mul(fn.add(fn.mul(oy, fn.i64(c.OW)), ox), fn.i64(c.O));
-                Value* tap = fn.mul(fn.add(fn.mul(ky, fn.i64(c.KW)), kx), fn.i64(c.C));
-                std::vector<Value*> gv;
-                for (auto [o, lanes] : chunks) gv.push_back(load_lanes(fn, lanes, pa, fn.add(pixel, fn.i64(o))));
-                for (int64_t ch = 0; ch < c.C; ++ch) {
-                  Value* krow = fn.mul(fn.add(tap, fn.i64(ch)), fn.i64(c.O));
-                  for (int64_t q = 0; q < nq; ++q) {
-                    auto [o, lanes] = chunks[q];
-                    Value* kv = load_lanes(fn, lanes, pb, fn.add(krow, fn.i64(o)));
-                    llvm::AllocaInst* r = acc[ch * nq + q];
-                    b.CreateStore(fmuladd(fn, gv[q], kv, b.CreateLoad(vec_type(fn, lanes), r)), r);
-                  }
-                }
-              });
-            });
+  // A group of g input channels of a pixel at a time (as many as the accumulator budget
+  // holds): each g vector is loaded once per tap and feeds g * nq independent accumulator
+  // chains (one channel at a time was bound by the FMA latency).
+  const int64_t group = std::clamp<int64_t>(budget / nq, 1, c.C);
+  auto channels = [&](Value* iy, Value* ix, Value* c0, int64_t g) {  // channels c0 .. c0 + g - 1
+    std::vector<llvm::AllocaInst*> acc;                              // acc[ch * nq + q]
+    for (int64_t ch = 0; ch < g; ++ch)
+      for (auto [o, lanes] : chunks) {
+        acc.push_back(fn.local("acc", vec_type(fn, lanes)));
+        b.CreateStore(llvm::Constant::getNullValue(vec_type(fn, lanes)), acc.back());
+      }
+    fn.loop(c.KH, [&](Value* ky) {
+      Value* oy;
+      Value* oky = source(iy, ky, c.sh, c.pt, c.OH, oy);
+      fn.when(oky, [&] {
+        fn.loop(c.KW, [&](Value* kx) {
+          Value* ox;
+          Value* okx = source(ix, kx, c.sw, c.pl, c.OW, ox);
+          fn.when(okx, [&] {
+            Value* pixel = fn.mul(fn.add(fn.mul(oy, fn.i64(c.OW)), ox), fn.i64(c.O));
+            Value* tap = fn.add(fn.mul(fn.add(fn.mul(ky, fn.i64(c.KW)), kx), fn.i64(c.C)), c0);
+            std::vector<Value*> gv;
+            for (auto [o, lanes] : chunks) gv.push_back(load_lanes(fn, lanes, pa, fn.add(pixel, fn.i64(o))));
+            for (int64_t ch = 0; ch < g; ++ch) {
+              Value* krow = fn.mul(fn.add(tap, fn.i64(ch)), fn.i64(c.O));
+              for (int64_t q = 0; q < nq; ++q) {
+                auto [o, lanes] = chunks[q];
+                Value* kv = load_lanes(fn, lanes, pb, fn.add(krow, fn.i64(o)));
+                llvm::AllocaInst* r = acc[ch * nq + q];
+                b.CreateStore(fmuladd(fn, gv[q], kv, b.CreateLoad(vec_type(fn, lanes), r)), r);
+              }
+            }
           });
         });
-        Value* xpix = fn.mul(fn.add(fn.mul(iy, fn.i64(c.W)), ix), fn.i64(c.C));
-        for (int64_t ch = 0; ch < c.C; ++ch) fn.store(reduce(acc, ch * nq), out, fn.add(xpix, fn.i64(ch)));
       });
     });
-    return;
-  }
+    Value* xpix = fn.add(fn.mul(fn.add(fn.mul(iy, fn.i64(c.W)), ix), fn.i64(c.C)), c0);
+    for (int64_t ch = 0; ch < g; ++ch) fn.store(reduce(acc, ch * nq), out, fn.add(xpix, fn.i64(ch)));
+  };
+  const int64_t grouped = c.C / group * group;
   fn.loop(c.H, [&](Value* iy) {
     fn.loop(c.W, [&](Value* ix) {
-      fn.loop(c.C, [&](Value* ch) {
-        std::vector<llvm::AllocaInst*> acc;
-        for (auto [o, lanes] : chunks) {
-          acc.push_back(fn.local("acc", vec_type(fn, lanes)));
-          b.CreateStore(llvm::Constant::getNullValue(vec_type(fn, lanes)), acc.back());
-        }
-        fn.loop(c.KH, [&](Value* ky) {
-          Value* oy;
-          Value* oky = source(iy, ky, c.sh, c.pt, c.OH, oy);
-          fn.when(oky, [&] {
-            fn.loop(c.KW, [&](Value* kx) {
-              Value* ox;
-              Value* okx = source(ix, kx, c.sw, c.pl, c.OW, ox);
-              fn.when(okx, [&] {
-                Value* pixel = fn.mul(fn.add(fn.mul(oy, fn.i64(c.OW)), ox), fn.i64(c.O));
-                Value* krow = fn.mul(fn.add(fn.mul(fn.add(fn.mul(ky, fn.i64(c.KW)), kx), fn.i64(c.C)), ch), fn.i64(c.O));
-                for (size_t q = 0; q < chunks.size(); ++q) {
-                  auto [o, lanes] = chunks[q];
-                  Value* gv = load_lanes(fn, lanes, pa, fn.add(pixel, fn.i64(o)));
-                  Value* kv = load_lanes(fn, lanes, pb, fn.add(krow, fn.i64(o)));
-                  b.CreateStore(fmuladd(fn, gv, kv, b.CreateLoad(vec_type(fn, lanes), acc[q])), acc[q]);
-                }
-              });
-            });
-          });
-        });
-        fn.store(reduce(acc, 0), out, fn.add(fn.mul(fn.add(fn.mul(iy, fn.i64(c.W)), ix), fn.i64(c.C)), ch));
-      });
+      fn.loop(fn.i64(0), fn.i64(grouped), group, [&](Value* c0) { channels(iy, ix, c0, group); });
+      if (grouped < c.C) channels(iy, ix, fn.i64(grouped), c.C - grouped);
     });
   });
 }
@@ -769,6 +744,11 @@ VectorShape vector_shape(llvm::TargetMachine& tm, const llvm::Function& f) {
   vs.bytes = std::max<int>(static_cast<int>(
       tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector).getFixedValue() / 8), 1);
   vs.registers = static_cast<int>(tti.getNumberOfRegisters(tti.getRegisterClassForType(true)));
+  // LLVM prefers 256-bit vectors on AVX-512 CPUs (the vectoriser and the legaliser split wider
+  // ones), but the registers are 512 bits wide; a function may ask for them with the
+  // "min-legal-vector-width" attribute.
+  const std::string features = f.getFnAttribute("target-features").getValueAsString().str();
+  vs.widest_bytes = features.find("+avx512f") != std::string::npos ? 64 : vs.bytes;
   return vs;
 }
 
@@ -782,7 +762,7 @@ void inline_contractions(llvm::Module& m, const std::string& cpu, const std::str
       llvm::Type* t = suffix[2] == '3' ? llvm::Type::getFloatTy(m.getContext()) : llvm::Type::getDoubleTy(m.getContext());
       const bool einsum = stem[6] == 'e';
       if (einsum && which == Inline::kSmallConvolutions) continue;
-      const int vl = vs.lanes(static_cast<int>(t->getPrimitiveSizeInBits() / 8));
+      const int vl = std::max(1, vs.widest_bytes / static_cast<int>(t->getPrimitiveSizeInBits() / 8));  // conv lanes
       std::vector<llvm::CallInst*> calls;
       for (llvm::User* u : decl->users())
         if (auto* call = llvm::dyn_cast<llvm::CallInst>(u)) calls.push_back(call);
@@ -811,7 +791,10 @@ void inline_contractions(llvm::Module& m, const std::string& cpu, const std::str
             args.push_back(at.CreateLoad(at.getPtrTy(), at.CreateConstGEP1_64(at.getPtrTy(), call->getArgOperand(2), k)));
         } else {
           Fn fn(m, name, t, 3, cpu, features);
-          emit_conv(fn, c, vs);
+          VectorShape wide = vs;
+          wide.bytes = vs.widest_bytes;
+          fn.function()->addFnAttr("min-legal-vector-width", std::to_string(wide.bytes * 8));
+          emit_conv(fn, c, wide);
           fn.finish();
           f = fn.function();
           args.push_back(call->getArgOperand(4));
