@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -39,6 +40,14 @@ std::string list(const std::vector<T>& v, F f) {
   std::string s = "{";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + f(v[i]);
   return (v.empty() ? s + "0" : s) + "}";
+}
+
+// samples_per_call for an AOT kernel, whose target's caches are unknown: a 512 KiB budget
+// (half of a common 1 MiB L2); 0 when the kernel wants the whole slice per call.
+int64_t samples_per_call_or_0(const Program& p) {
+  constexpr int64_t kWhole = std::numeric_limits<int64_t>::max();
+  const int64_t n = samples_per_call(p, kWhole, int64_t{512} << 10);
+  return n == kWhole ? 0 : n;
 }
 
 std::string num(double v) {
@@ -183,7 +192,11 @@ std::string aot_c_header(const Model& model, const AotResult& r) {
     << "static const int " << P << "_slot_param[" << np1 << "] = " << list(param_slot, id) << ";\n"
     << "#define " << U << "_KERNEL_WORKSPACE(batch) HAMUX_AOT_ROUND64(" << p.shared_ws_bytes << "LL + (int64_t)(batch) * "
     << p.sample_ws_bytes << "LL)\n"
-    << "#define " << U << "_MAX_NEURON_SIZE " << max_neuron << "\n\n";
+    << "#define " << U << "_MAX_NEURON_SIZE " << max_neuron << "\n"
+    << "/* Samples per kernel call in " << P << "_run_slice (0: the whole slice): a few samples at a\n"
+    << " * time go through all the steps while their buffers stay in a 512 KiB cache budget\n"
+    << " * (samples_per_call, codegen/program.h). */\n"
+    << "#define " << U << "_SAMPLES_PER_CALL " << samples_per_call_or_0(p) << "LL\n\n";
 
   if (r.embed_params) {
     h << "/* The params, embedded in " << P << ".o. */\n";
@@ -245,7 +258,12 @@ std::string aot_c_header(const Model& model, const AotResult& r) {
     << "    slots[" << P << "_slot_param[k]] = (void*)"
     << (r.embed_params ? "(a->params[k] ? a->params[k] : " + P + "_embedded_param[k])" : "a->params[k]") << ";\n"
     << "  slots[" << U << "_SLOT_ENERGY] = a->energy;\n"
-    << "  " << P << "_kernel(slots, begin, end, ws, k_steps);\n"
+    << "  for (int64_t b0 = begin; b0 < end;) {\n"
+    << "    const int64_t b1 = " << U << "_SAMPLES_PER_CALL > 0 && end - b0 > " << U << "_SAMPLES_PER_CALL ? b0 + "
+    << U << "_SAMPLES_PER_CALL : end;\n"
+    << "    " << P << "_kernel(slots, b0, b1, ws, k_steps);\n"
+    << "    b0 = b1;\n"
+    << "  }\n"
     << "}\n\n"
     << "/* xhat and energy of the current state (no step). */\n"
     << "static inline void " << P << "_activations(const " << P << "_args* a, int64_t batch) {\n"

@@ -4,8 +4,9 @@
 //
 // Both kernels come from the same loop program (the step kernel with energy); the AOT
 // object is compiled for this CPU and, for timing only, loaded into this process with
-// LLJIT (the machine code is the object's, unchanged). One thread; each workload runs one
-// call of K steps, best of 3 after a warm-up call; prints milliseconds per step.
+// LLJIT (the machine code is the object's, unchanged). One thread; each workload runs K steps
+// in one call per block of samples (as the generated header does), best of 3 after a warm-up;
+// prints milliseconds per step.
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/Support/MemoryBuffer.h>
@@ -120,9 +121,12 @@ void bench(const Workload& w, const Model& m) {
   for (const codegen::Buffer& buf : p.buffers)
     if (buf.kind == codegen::BufferKind::Output && buf.name == "energy") slots[buf.external] = energy.data();
   void* ws = std::aligned_alloc(64, (p.workspace_bytes(w.batch) + 64) / 64 * 64);
+  // Slices of samples_per_call samples, as the generated header's <prefix>_run_slice calls it.
+  const int64_t block = codegen::samples_per_call(p, w.batch, int64_t{512} << 10);
   const double aot_ms = best_ms([&] {
     x = x0;
-    fn(slots.data(), 0, w.batch, static_cast<char*>(ws), w.steps);
+    for (int64_t b0 = 0; b0 < w.batch; b0 += block)
+      fn(slots.data(), b0, std::min<int64_t>(w.batch, b0 + block), static_cast<char*>(ws), w.steps);
   });
   std::free(ws);
   std::printf("| %s %s | %lld, %lld | %.4g | %.4g | %.2f | %.6g / %.6g |\n", w.id, w.file,
