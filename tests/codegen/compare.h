@@ -73,13 +73,14 @@ double tolerance() {
 // Evaluates `outputs` with both engines on random values and compares.
 template <class T>
 void check_against_interpreter(const std::vector<ir::NodePtr>& outputs, int64_t batch, unsigned seed,
-                               const std::string& what, int threads = 1) {
+                               const std::string& what, int threads = 1,
+                               const codegen::CompileOptions& options = {}) {
   std::mt19937 rng(seed);
   std::vector<Tensor<T>> inputs;
   std::map<std::string, Tensor<T>> params;
   random_bindings<T>(outputs, batch, rng, inputs, params);
   auto want = interp::evaluate<T>(outputs, inputs, params, batch);
-  auto got = codegen::evaluate<T>(outputs, inputs, params, batch, threads);
+  auto got = codegen::evaluate<T>(outputs, inputs, params, batch, threads, options);
   std::vector<std::string> labels;
   for (const ir::NodePtr& n : outputs) labels.push_back(ir::op_name(n->op) + (" " + n->attrs.spec));
   expect_close(got, want, tolerance<T>(), what, labels);

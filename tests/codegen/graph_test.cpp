@@ -152,22 +152,34 @@ TEST(RandomGraph, ContainsEveryOp) {
 }
 
 template <class T>
-void every_op(int threads) {
+void every_op(int threads, const codegen::CompileOptions& options = {}) {
   const DType dt = sizeof(T) == 8 ? DType::F64 : DType::F32;
   for (unsigned seed : {1u, 2u, 3u}) {
     RandomGraph g(dt, seed);
     for (int64_t batch : {1, 3, 17, 256}) {
       std::string what = std::string(dtype_name(dt)) + " seed " + std::to_string(seed) + " batch " +
                          std::to_string(batch);
-      check_against_interpreter<T>(g.all_nodes(), batch, seed * 100 + batch, what + " (all nodes)", threads);
-      check_against_interpreter<T>({g.total()}, batch, seed * 100 + batch, what + " (total)", threads);
+      check_against_interpreter<T>(g.all_nodes(), batch, seed * 100 + batch, what + " (all nodes)", threads, options);
+      check_against_interpreter<T>({g.total()}, batch, seed * 100 + batch, what + " (total)", threads, options);
     }
   }
+}
+
+// The random graphs' contractions are small, so by default the JIT emits them as loops
+// (aot_contract.h); the runtime routines (runtime_kernels.cpp, runtime_conv.cpp) that large
+// contractions call are checked on the same graphs with the emitted loops switched off.
+codegen::CompileOptions runtime_contractions() {
+  codegen::CompileOptions o;
+  o.einsum_loops_max_work = 0;
+  o.conv_loops_max_channels = 0;
+  return o;
 }
 
 TEST(JitVsInterpreter, EveryOpFloat64) { every_op<double>(1); }
 TEST(JitVsInterpreter, EveryOpFloat32) { every_op<float>(1); }
 TEST(JitVsInterpreter, SlicesOnSeveralThreads) { every_op<double>(4); }
+TEST(JitVsInterpreter, EveryOpWithRuntimeContractionsFloat64) { every_op<double>(1, runtime_contractions()); }
+TEST(JitVsInterpreter, EveryOpWithRuntimeContractionsFloat32) { every_op<float>(1, runtime_contractions()); }
 
 TEST(JitVsInterpreter, LogSumExpOfInfinities) {
   // Rows: all -inf (-> -inf), one +inf (-> +inf), one NaN (-> NaN), finite huge values.
