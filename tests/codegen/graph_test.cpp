@@ -165,12 +165,11 @@ void every_op(int threads, const codegen::CompileOptions& options = {}) {
   }
 }
 
-// The random graphs' contractions are small, so by default the JIT emits them as loops
-// (aot_contract.h); the runtime routines (runtime_kernels.cpp, runtime_conv.cpp) that large
-// contractions call are checked on the same graphs with the emitted loops switched off.
+// The random graphs' convolutions have few channels, so by default the JIT emits them as
+// loops (aot_contract.h); the runtime routine (runtime_conv.cpp) that convolutions with many
+// channels call is checked on the same graphs with the emitted loops switched off.
 codegen::CompileOptions runtime_contractions() {
   codegen::CompileOptions o;
-  o.einsum_loops_max_work = 0;
   o.conv_loops_max_channels = 0;
   return o;
 }
