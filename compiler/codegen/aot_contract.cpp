@@ -646,7 +646,7 @@ bool conv_in_registers(const ConvDesc& c, int vl, const VectorShape& vs) {
   return static_cast<int>(channel_chunks(c.O, vl).size()) <= accumulator_budget(vs);
 }
 
-// The JIT's choice for convolutions (InlineSelection): the direct loops with register accumulators
+// The JIT's choice (Inline::kSmallConvolutions): the direct loops with register accumulators
 // for conv2d and its input gradient with few channels, where they beat im2col + Eigen GEMM
 // (whose column matrix and packing cost more than the few FLOPs per pixel); for many
 // channels the packed GEMM is the better loop nest. The crossover is measured in
@@ -720,22 +720,6 @@ void emit_conv(Fn& fn, const ConvDesc& c, const VectorShape& vs) {
 
 // ---- call-site rewriting ----
 
-// An einsum's work per sample: the product of the sizes of its distinct letters other than
-// the sample letter (descriptor format: runtime_kernels.h).
-int64_t einsum_work(const std::vector<int64_t>& d) {
-  std::map<int64_t, int64_t> sizes;
-  size_t at = 1;
-  for (int64_t t = 0; t <= d.at(0); ++t) {  // the output term, then each operand
-    const int64_t rank = d.at(at);
-    for (int64_t k = 0; k < rank; ++k)
-      if (d.at(at + 1 + k) != kSampleLetter) sizes[d.at(at + 1 + k)] = d.at(at + 1 + rank + k);
-    at += 1 + 2 * rank;
-  }
-  int64_t work = 1;
-  for (auto [letter, size] : sizes) work *= size;
-  return work;
-}
-
 std::vector<int64_t> descriptor(llvm::CallInst* call) {
   auto* gv = llvm::dyn_cast<llvm::GlobalVariable>(call->getArgOperand(0)->stripPointerCasts());
   if (!gv || !gv->hasInitializer() || !gv->isConstant())
@@ -769,7 +753,7 @@ VectorShape vector_shape(llvm::TargetMachine& tm, const llvm::Function& f) {
 }
 
 void inline_contractions(llvm::Module& m, const std::string& cpu, const std::string& features,
-                         const VectorShape& vs, const InlineSelection& which) {
+                         const VectorShape& vs, Inline which, int64_t max_conv_channels) {
   int counter = 0;
   for (const char* stem : {"hamux_einsum", "hamux_conv"}) {
     for (const char* suffix : {"_f32", "_f64"}) {
@@ -777,6 +761,7 @@ void inline_contractions(llvm::Module& m, const std::string& cpu, const std::str
       if (!decl) continue;
       llvm::Type* t = suffix[2] == '3' ? llvm::Type::getFloatTy(m.getContext()) : llvm::Type::getDoubleTy(m.getContext());
       const bool einsum = stem[6] == 'e';
+      if (einsum && which == Inline::kSmallConvolutions) continue;
       const int vl = std::max(1, vs.widest_bytes / static_cast<int>(t->getPrimitiveSizeInBits() / 8));  // conv lanes
       std::vector<llvm::CallInst*> calls;
       for (llvm::User* u : decl->users())
@@ -789,9 +774,7 @@ void inline_contractions(llvm::Module& m, const std::string& cpu, const std::str
           if (d.size() != static_cast<size_t>(kConvDescSize)) throw std::logic_error("aot: conv descriptor of the wrong size");
           static_assert(sizeof(ConvDesc) == kConvDescSize * sizeof(int64_t));
           std::memcpy(&c, d.data(), sizeof c);
-          if (!which.everything && !jit_inlines(c, vl, vs, which.conv_max_channels)) continue;
-        } else if (!which.everything && einsum_work(d) > which.einsum_max_work) {
-          continue;
+          if (which == Inline::kSmallConvolutions && !jit_inlines(c, vl, vs, max_conv_channels)) continue;
         }
         const std::string name = std::string(einsum ? "aot_einsum_" : "aot_conv_") + std::to_string(counter++);
         llvm::IRBuilder<> at(call);

@@ -5,8 +5,8 @@
 // optimisation every such call is redirected to a function emitted into the same module and
 // specialised for the call's constant descriptor: plain counted loops with constant trip
 // counts (except the slice size), which O3 unrolls and vectorises. The JIT does the same for
-// small einsums and convolutions with few channels (InlineSelection), where these loops beat
-// the runtime call (docs/performance.md): one emitter serves both.
+// convolutions with few channels (Inline::kSmallConvolutions), where these direct loops beat
+// im2col + GEMM (docs/performance.md): one emitter serves both.
 //
 // Einsum, the two GEMM shapes (two operands, no repeated letters), register-blocked:
 //  - axpy: out[.., r, n] += A[.., r, ..] * B[.., n], n the last letter of out and B: a tile
@@ -54,22 +54,18 @@ struct VectorShape {
 // the widest one, and the number of vector registers.
 VectorShape vector_shape(llvm::TargetMachine& tm, const llvm::Function& f);
 
-// Which contraction calls inline_contractions replaces by emitted loops.
-struct InlineSelection {
-  bool everything = true;         // AOT: every call (the object needs no runtime)
-  // Otherwise (JIT) only small ones, where the specialised loops beat the runtime call:
-  int64_t einsum_max_work = 0;    // einsums whose per-sample work (the product of the sizes of
-                                  // all letters but the sample letter) is at most this
-  int64_t conv_max_channels = 0;  // conv2d and its input gradient with at most this many
-                                  // channels in and out, accumulators in registers
+enum class Inline {
+  kAll,                // every contraction (AOT: the object needs no runtime)
+  kSmallConvolutions,  // conv2d and its input gradient with at most `max_conv_channels`
+                       // channels in and out, whose accumulators fit in registers (JIT)
 };
 
-// Replaces calls to hamux_einsum_{f32,f64} and hamux_conv_{f32,f64} in `m` (the ones `which`
-// selects) by calls to internal functions emitted for their descriptors, and removes
-// declarations left without a use. `cpu`/`features` become the new functions' target
-// attributes (so they can be inlined into the kernel). Throws std::logic_error when a call
-// has no constant descriptor.
+// Replaces calls to hamux_einsum_{f32,f64} and hamux_conv_{f32,f64} in `m` (all of them, or
+// the ones `which` selects) by calls to internal functions emitted for their descriptors,
+// and removes declarations left without a use. `cpu`/`features` become the new functions'
+// target attributes (so they can be inlined into the kernel). Throws std::logic_error when
+// a call has no constant descriptor.
 void inline_contractions(llvm::Module& m, const std::string& cpu, const std::string& features,
-                         const VectorShape& vs, const InlineSelection& which = {});
+                         const VectorShape& vs, Inline which = Inline::kAll, int64_t max_conv_channels = 0);
 
 }  // namespace hamux::codegen

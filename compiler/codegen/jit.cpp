@@ -134,11 +134,8 @@ std::string build_object(const Program& p, uint64_t key, const Dump& dump, const
   auto m = emit_module(p, ctx, kFunctionName, host().cpu, host().features);
   m->setDataLayout(tm->createDataLayout());
   m->setTargetTriple(tm->getTargetTriple().str());
-  InlineSelection small;
-  small.everything = false;
-  small.einsum_max_work = options.einsum_loops_max_work;
-  small.conv_max_channels = options.conv_loops_max_channels;
-  inline_contractions(*m, host().cpu, host().features, vector_shape(*tm, *m->getFunction(kFunctionName)), small);
+  inline_contractions(*m, host().cpu, host().features, vector_shape(*tm, *m->getFunction(kFunctionName)),
+                      Inline::kSmallConvolutions, options.conv_loops_max_channels);
   dump.write("ir", key, module_text(*m));
   optimise_o3(*m, *tm, options.vector_math);
   dump.write("opt-ir", key, module_text(*m));
@@ -218,8 +215,7 @@ uint64_t kernel_key(const Program& program, const CompileOptions& options) {
   h = fnv1a(host().cpu, h);
   h = fnv1a(host().features, h);
   h = fnv1a(options.vector_math ? vector_math_variants(host().features) : "scalar-math", h);
-  h = fnv1a("conv loops up to " + std::to_string(options.conv_loops_max_channels) + " channels, einsum loops up to " +
-                std::to_string(options.einsum_loops_max_work), h);
+  h = fnv1a("conv loops up to " + std::to_string(options.conv_loops_max_channels) + " channels", h);
   h = fnv1a(kCodegenSourcesHash, h);
   return fnv1a(kKernelFormat, h);
 }

@@ -34,10 +34,6 @@ struct CompileOptions {
   // emitted into the kernel (aot_contract.h), the others as im2col + Eigen GEMM; 0: all on
   // GEMM. The default is the crossover measured in docs/performance.md.
   int64_t conv_loops_max_channels = 32;
-  // Einsums with at most this much work per sample (the product of their letter sizes) run as
-  // loops emitted into the kernel instead of a runtime call; 0: none. Measured in
-  // docs/performance.md (W3).
-  int64_t einsum_loops_max_work = 4096;
 };
 
 class Kernel {
