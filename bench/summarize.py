@@ -2,7 +2,8 @@
 """Tables for docs/performance.md from one benchmark run.
 
     python3 bench/summarize.py hamux_bench.json                # step and compile tables
-    python3 bench/summarize.py hamux_bench.json --jax jax.json  # + the JAX table (scripts/bench.sh)
+    python3 bench/summarize.py hamux_bench.json --jax jax.json  # the JAX table (scripts/bench.sh)
+    python3 bench/summarize.py hamux_bench2.json --jax jax2.json --threads 2
 
 hamux_bench.json: Google Benchmark JSON of build/bench/hamux_bench (medians of repetitions).
 jax.json: the output of tools/golden/bench_jax.py, from the same run.
@@ -102,22 +103,26 @@ def step_tables(med, ctx):
               f"{g(f'derive/{m}')} |")
 
 
-def jax_table(med, ctx, jax_t):
+def jax_table(med, ctx, jax_t, threads):
     ghz, per_cycle, cpu = peak_gflops()
-    peak = ghz * per_cycle if ghz else None
+    peak = ghz * per_cycle * threads if ghz else None
     print(f"machine: {cpu}, {ctx.get('num_cpus')} cpus, load average {ctx.get('load_avg')}, date {ctx.get('date')}")
     print(f"versions: jax {jax_t.get('jax_version')}, hamux (python) 0.2.2")
     if peak:
-        print(f"peak (1 core, float32): {ghz} GHz x {per_cycle} FLOP/cycle = {peak:.0f} GFLOP/s")
-    print("threads: 1 (all processes pinned with taskset -c 0; hamux_bench threads:1; "
-          "XLA --xla_cpu_multi_thread_eigen=false)")
+        print(f"peak ({threads} core(s), float32): {threads} x {ghz} GHz x {per_cycle} FLOP/cycle = {peak:.0f} GFLOP/s")
+    if threads == 1:
+        print("threads: 1 (all processes pinned with taskset -c 0; hamux_bench threads:1; "
+              "XLA --xla_cpu_multi_thread_eigen=false)")
+    else:
+        print(f"threads: {threads} (processes on cores 0-{threads - 1}; hamux_bench threads:{threads}; "
+              "XLA's default thread pool)")
     print()
     print("| workload | hamux jit ms/step | eigen ms/step | jax ms/step | jit/eigen | jax/jit "
           "| jit GFLOP/s | jit % of peak | jax GFLOP/s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for w in WORKLOADS:
-        jit = med.get(f"step/{w}/jit/threads:1")
-        eig = med.get(f"step/{w}/eigen/threads:1")
+        jit = med.get(f"step/{w}/jit/threads:{threads}")
+        eig = med.get(f"step/{w}/eigen/threads:{threads}")
         jx = jax_t.get(w)
         pct = "-" if jit is None or not peak else f"{100 * FLOPS[w] / jit / 1e9 / peak:.1f}"
         print(f"| {w} | {ms(jit)} | {ms(eig)} | {ms(jx)} | {ratio(jit, eig)} | {ratio(jx, jit)} | "
@@ -128,10 +133,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("bench_json")
     ap.add_argument("--jax", help="tools/golden/bench_jax.py output: print the JAX table only")
+    ap.add_argument("--threads", type=int, default=1, help="the thread count of the JAX table")
     a = ap.parse_args()
     med, ctx = medians(a.bench_json)
     if a.jax:
-        jax_table(med, ctx, json.load(open(a.jax)))
+        jax_table(med, ctx, json.load(open(a.jax)), a.threads)
     else:
         step_tables(med, ctx)
 
