@@ -113,12 +113,22 @@ bool Lowerer::cheap(const ir::Node* n) const {
   return false;
 }
 
+// One add, subtract, multiply or negation of leaves or buffers (W1's 4 * x, shared by the
+// activation and the energy): recomputing it in each consumer's loop costs an instruction per
+// element, materialising it a store, a load and a pass of its own.
+bool Lowerer::recompute_is_cheaper(const ir::Node* n) const {
+  if (n->op != ir::Op::Add && n->op != ir::Op::Sub && n->op != ir::Op::Mul && n->op != ir::Op::Neg) return false;
+  for (const ir::NodePtr& in : n->inputs)
+    if (!cheap(in.get()) && p_.buffer_of(in.get()) < 0) return false;
+  return true;
+}
+
 bool Lowerer::must_materialise(const ir::Node* n, bool region_batched) const {
   if (ir::is_leaf(n->op)) return false;
   if (is_contraction(n->op) || ir::is_reduction(n->op)) return true;
   if (cheap(n)) return false;
   auto u = uses_.find(n);
-  if (u != uses_.end() && u->second > 1) return true;
+  if (u != uses_.end() && u->second > 1 && !recompute_is_cheaper(n)) return true;
   if (feeds_broadcast_.count(n)) return true;
   return region_batched && !batched(n);  // hoist parameter-only work out of the sample loop
 }

@@ -51,6 +51,7 @@ class Lowerer {
 
  private:
   bool cheap(const ir::Node* n) const;
+  bool recompute_is_cheaper(const ir::Node* n) const;
   bool must_materialise(const ir::Node* n, bool region_batched) const;
   int operand(std::vector<Stage>& phase, const ir::NodePtr& n);
   int add_buffer(Buffer b);
