@@ -224,6 +224,19 @@ TEST(Lowering, SharedSubexpressionIsMaterialisedOnce) {
   EXPECT_EQ(p.body.size(), 2u);
 }
 
+TEST(Lowering, SharedArithmeticOfLeavesIsRecomputedNotMaterialised) {
+  // 4 x feeds tanh and the sum: recomputed in both loops, no temporary for it. exp(x) with
+  // two consumers is still materialised (SharedSubexpressionIsMaterialisedOnce).
+  NodePtr x = input(0, "x", {8}, DType::F64);
+  NodePtr m = scale(4.0, x);
+  Program p = lower_graphs({unary(Op::Tanh, m), sum_all(unary(Op::Exp, m))}, DType::F64);
+  int temps = 0;
+  for (const Buffer& b : p.buffers) temps += b.kind == BufferKind::Temp;
+  EXPECT_EQ(temps, 0);
+  EXPECT_EQ(p.body.size(), 2u);  // the tanh loop and the reduction
+  testing::check_against_interpreter<double>({unary(Op::Tanh, m), sum_all(unary(Op::Exp, m))}, 3, 5, "4x shared");
+}
+
 TEST(Lowering, RejectsMixedDtypes) {
   NodePtr x = input(0, "x", {2}, DType::F32);
   try {
