@@ -1,11 +1,19 @@
-// bench/bench_main.cpp - step time of W1-W5 (hamux JIT vs interpreter vs hand-written Eigen)
-// and the compile latency of every contract model. Google Benchmark; see docs/performance.md.
+// bench/bench_main.cpp - step time of W1-W5 (hamux JIT, AOT and runtime vs the interpreter
+// and a hand-written Eigen step) and the compile latency of every contract model. Google
+// Benchmark; see docs/performance.md.
 //
-// Step benchmarks: one measured iteration runs the workload's whole step count on its whole
-// batch; the counter `per_step` is the time of ONE step of the whole batch. The interpreter
-// is measured on one sample for one step and scaled by the batch size (it is far too slow
-// for the full workload). Before anything is measured, the hand-written Eigen step and the
-// interpreter are checked against the JIT; the program aborts if they disagree.
+// Step benchmarks (step/W<n>/<engine>/threads:<t>): one measured iteration runs the
+// workload's whole step count on its whole batch; the counter `per_step` is the time of ONE
+// step of the whole batch. Engines:
+//   jit    StepKernel: bind once (the parameter-only prologue), then every thread runs its
+//          contiguous slice of the batch through all the steps in one call
+//   aot    the `hamux compile` object of the model, called like its C header does
+//   run    the public API, hamux::run (the runtime's blocks, chunks and NaN checks)
+//   eigen  the hand-written Eigen step (eigen_reference.h), same slices as jit
+//   interp the reference interpreter, one step of one sample, scaled by the batch size (it
+//          is far too slow for the full workload)
+// Before anything is measured, every engine is checked against the JIT; the program aborts
+// if one disagrees.
 //
 // Convolution benchmarks (conv/C<in>_O<out>/<way>): conv2d and its input gradient, 3x3 SAME on
 // 32x32 images, batch 32, run as loops emitted into the kernel or as im2col + Eigen GEMM
@@ -22,12 +30,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
+#include "aot_step.h"
 #include "codegen/lower.h"
 #include "codegen/step.h"
 #include "eigen_reference.h"
+#include "hamux/hamux.h"
 #include "interp/interpreter.h"
 #include "parallel.h"
 #include "workloads.h"
@@ -102,7 +113,28 @@ struct Entry {
   Workload w;
   std::unique_ptr<StepKernel> jit, jit_scalar;  // libmvec on / off
   std::unique_ptr<EigenStep> eigen;
+  std::unique_ptr<AotStep> aot;
+  std::unique_ptr<Ham> ham;  // the public API's compiled model
 };
+
+// States of the public API holding the workload's initial state.
+States initial_states(const Entry& e) {
+  States s = e.ham->zeros(e.w.spec.batch);
+  for (size_t i = 0; i < e.w.x0.size(); ++i) {
+    Tensor<double> t(e.w.x0[i].shape);
+    t.data.assign(e.w.x0[i].data.begin(), e.w.x0[i].data.end());
+    s.set(e.w.model.neurons[i].name, t);
+  }
+  return s;
+}
+
+RunOptions run_options(const Workload& w, int64_t steps, int threads) {
+  RunOptions o;
+  o.steps = steps;
+  o.dt = w.spec.dt;
+  o.threads = threads;
+  return o;
+}
 
 // The interpreter's step on samples of `s` (all of its batch): synchronous Euler.
 void interp_step(const Workload& w, std::vector<Tensor<float>>& x, int64_t batch) {
@@ -132,15 +164,25 @@ std::vector<Tensor<float>> first_sample(const Workload& w) {
 void verify(Entry& e) {
   const Workload& w = e.w;
   const int64_t steps = 3, B = w.spec.batch;
-  State a(w), b(w), c(w);
+  State a(w), b(w), c(w), g(w);
   auto ba = bind(w, a), bc = bind(w, c);
   e.jit->run(ba, 0, B, w.spec.dt, steps);
   e.jit_scalar->run(bc, 0, B, w.spec.dt, steps);
   e.eigen->run(b.xp(), b.xhatp(), 0, B, static_cast<float>(w.spec.dt), steps);
+  e.aot->run(g.xp(), g.xhatp(), 0, B, static_cast<float>(w.spec.dt), steps);
   const std::string id = w.spec.id;
   check_close(b.x, a.x, 1e-3, id + " eigen x vs jit");
   check_close(b.xhat, a.xhat, 1e-3, id + " eigen xhat vs jit");
   check_close(c.x, a.x, 1e-4, id + " jit (scalar math) x vs jit");
+  check_close(g.x, a.x, 1e-4, id + " aot x vs jit");
+  States s = initial_states(e);
+  run(*e.ham, s, run_options(w, steps, 1));
+  std::vector<Tensor<float>> rx;
+  for (const NeuronDef& n : w.model.neurons) {
+    const Tensor<double> t = s.get(n.name);
+    rx.emplace_back(t.shape, std::vector<float>(t.data.begin(), t.data.end()));
+  }
+  check_close(rx, a.x, 1e-4, id + " hamux::run x vs jit");
   // The interpreter: one step of the first sample.
   std::vector<Tensor<float>> xi = first_sample(w);
   interp_step(w, xi, 1);
@@ -157,13 +199,40 @@ void bm_jit(benchmark::State& st, Entry* e, int threads, bool vector_math) {
   const Workload& w = e->w;
   const StepKernel& k = vector_math ? *e->jit : *e->jit_scalar;
   State s(w);
-  auto b = bind(w, s);
+  const StepKernel::Bindings b = bind(w, s);
+  Team team(threads);
+  std::optional<StepKernel::Bound> bound;
+  const std::function<void(int64_t, int64_t)> job = [&](int64_t b0, int64_t b1) {
+    k.run(*bound, b0, b1, w.spec.steps);
+  };
+  auto iteration = [&] {
+    bound.emplace(k.bind(b, w.spec.dt));  // once per run, as hamux::run does
+    team.run(w.spec.batch, job);
+  };
+  iteration();  // warm-up: per-thread workspaces, caches
+  for (auto _ : st) iteration();
+  st.counters["per_step"] = per_step(static_cast<double>(w.spec.steps));
+}
+
+void bm_aot(benchmark::State& st, Entry* e, int threads) {
+  const Workload& w = e->w;
+  State s(w);
+  auto x = s.xp(), xhat = s.xhatp();
   Team team(threads);
   const std::function<void(int64_t, int64_t)> job = [&](int64_t b0, int64_t b1) {
-    k.run(b, b0, b1, w.spec.dt, w.spec.steps);
+    e->aot->run(x, xhat, b0, b1, static_cast<float>(w.spec.dt), w.spec.steps);
   };
-  team.run(w.spec.batch, job);  // warm-up: per-thread workspaces, caches
+  team.run(w.spec.batch, job);
   for (auto _ : st) team.run(w.spec.batch, job);
+  st.counters["per_step"] = per_step(static_cast<double>(w.spec.steps));
+}
+
+void bm_run(benchmark::State& st, Entry* e, int threads) {
+  const Workload& w = e->w;
+  States s = initial_states(*e);
+  const RunOptions o = run_options(w, w.spec.steps, threads);
+  run(*e->ham, s, o);
+  for (auto _ : st) run(*e->ham, s, o);
   st.counters["per_step"] = per_step(static_cast<double>(w.spec.steps));
 }
 
@@ -331,10 +400,14 @@ int main(int argc, char** argv) {
     e->jit = std::make_unique<hamux::codegen::StepKernel>(e->w.model, e->w.derivation, vec);
     e->jit_scalar = std::make_unique<hamux::codegen::StepKernel>(e->w.model, e->w.derivation, scalar);
     e->eigen = make_eigen_step(e->w);
+    e->aot = make_aot_step(e->w);
+    hamux::LoadOptions lo;
+    lo.disk_cache = false;
+    e->ham = std::make_unique<hamux::Ham>(hamux::Ham::load(models_dir() + "/" + spec.file, lo));
     verify(*e);
     entries.push_back(std::move(e));
   }
-  std::fprintf(stderr, "hamux_bench: Eigen and interpreter steps agree with the JIT on W1-W5\n");
+  std::fprintf(stderr, "hamux_bench: AOT, hamux::run, Eigen and interpreter steps agree with the JIT on W1-W5\n");
 
   for (auto& e : entries) {
     Entry* p = e.get();
@@ -344,6 +417,10 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark(("step/" + id + "/jit" + th).c_str(), bm_jit, p, t, true)
           ->Unit(benchmark::kMillisecond)->UseRealTime();
       benchmark::RegisterBenchmark(("step/" + id + "/eigen" + th).c_str(), bm_eigen, p, t)
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
+      benchmark::RegisterBenchmark(("step/" + id + "/aot" + th).c_str(), bm_aot, p, t)
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
+      benchmark::RegisterBenchmark(("step/" + id + "/run" + th).c_str(), bm_run, p, t)
           ->Unit(benchmark::kMillisecond)->UseRealTime();
     }
     benchmark::RegisterBenchmark(("step/" + id + "/jit_scalar_math/threads:1").c_str(), bm_jit, p, 1, false)

@@ -60,14 +60,25 @@ inline StateData<float>& States::Impl::data<float>() { return f32; }
 template <>
 inline StateData<double>& States::Impl::data<double>() { return f64; }
 
-// The batch is cut into blocks of samples that depend on the batch size alone, never on
-// the thread count: the kernel's contractions run one GEMM over a block's samples, and a
-// GEMM's rounding can depend on how many rows it has and where a row sits. With fixed
-// blocks every thread count computes exactly the same calls. Batches up to 16 run one
-// sample per block (then a sample's result does not depend on the batch either); larger
-// batches have up to 64 samples per block, for GEMM efficiency.
-inline int64_t block_size(int64_t batch) { return std::clamp<int64_t>((batch + 15) / 16, 1, 64); }
-inline int64_t block_count(int64_t batch) { return (batch + block_size(batch) - 1) / block_size(batch); }
+// The batch is cut into blocks of samples that depend on the model and the batch size
+// alone, never on the thread count: the kernel's contractions run one GEMM over a block's
+// samples, and a GEMM's rounding can depend on how many rows it has and where a row sits.
+// With fixed blocks every thread count computes exactly the same calls. A block holds
+//  - at least 256 KiB of the kernel's per-sample buffers, up to 16 samples (GEMM efficiency:
+//    the weights are packed once per run, pack_weights.h, so 16 samples per GEMM run as
+//    fast as the whole batch; docs/performance.md), and no fewer than batch / 16 samples;
+//  - at most 64 samples, a multiple of 4 from 4 on (Eigen's GEMM treats the samples in
+//    groups of 4; a sample outside a full group takes another, differently rounded path).
+inline int64_t block_size(const Ham::Impl& ham, int64_t batch) {
+  const int64_t per_sample = std::max<int64_t>(ham.kernel->kernel().program().footprint_per_sample(), 1);
+  const int64_t least = std::clamp<int64_t>((int64_t{256} << 10) / per_sample, 1, 16);
+  int64_t block = std::clamp<int64_t>(std::max((batch + 15) / 16, least), 1, 64);
+  if (block >= 4) block = (block + 3) / 4 * 4;
+  return std::clamp<int64_t>(block, 1, std::max<int64_t>(batch, 1));
+}
+inline int64_t block_count(const Ham::Impl& ham, int64_t batch) {
+  return (batch + block_size(ham, batch) - 1) / block_size(ham, batch);
+}
 
 // The energy tree of `s` (see Ham::energy_tree).
 EnergyBreakdown energy_breakdown(const Ham::Impl& ham, const States::Impl& s);

@@ -5,6 +5,7 @@
 // looked at: a recorded energy, a convergence check, the energy guard, a NaN check.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <thread>
 
 #include "ham_impl.h"
@@ -31,8 +32,11 @@ class Integrator {
  public:
   Integrator(Ham::Impl& ham, States::Impl& s, const RunOptions& o)
       : ham_(ham), s_(s), d_(s.data<T>()), o_(o), b_(bindings(ham, d_)) {
+    // The kernel computes energies only for a trace or the guard (States::energy() and the
+    // activations are recomputed from x when asked for).
+    if (o.record_every == 0 && !o.energy_guard) b_.energy = nullptr;
     int threads = o.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : o.threads;
-    threads_ = static_cast<int>(std::min<int64_t>(threads, block_count(s.batch)));
+    threads_ = static_cast<int>(std::min<int64_t>(threads, block_count(ham, s.batch)));
     pool_ = std::make_unique<ThreadPool>(threads_);
   }
 
@@ -41,7 +45,9 @@ class Integrator {
     double dt = o_.dt;
     const bool per_step = o_.tol > 0 || o_.energy_guard;
     check_finite(0);
-    call(dt, 0);  // activations and energy of the start
+    // The energy of the start is needed to record it and for the guard to compare with;
+    // otherwise the first chunk's call computes everything the run returns.
+    if (o_.record_every > 0 || o_.energy_guard) call(dt, 0);
     if (o_.record_every > 0) record(r, 0);
     int64_t step = 0;
     std::vector<std::vector<T>> prev_x;
@@ -93,11 +99,16 @@ class Integrator {
   }
 
  private:
-  // Runs the kernel on every block of samples; the pool hands blocks to threads.
+  // Runs the kernel on every block of samples; the pool hands blocks to threads. The
+  // parameter-only values are computed once per dt (bind) and shared by all blocks.
   void call(double dt, int64_t k) {
-    const int64_t size = block_size(s_.batch);
-    pool_->run(static_cast<int>(block_count(s_.batch)), [&](int blk) {
-      ham_.kernel->run(b_, blk * size, std::min(s_.batch, (blk + 1) * size), dt, k);
+    if (!bound_ || bound_dt_ != dt) {
+      bound_.emplace(ham_.kernel->bind(b_, dt));
+      bound_dt_ = dt;
+    }
+    const int64_t size = block_size(ham_, s_.batch);
+    pool_->run(static_cast<int>(block_count(ham_, s_.batch)), [&](int blk) {
+      ham_.kernel->run(*bound_, blk * size, std::min(s_.batch, (blk + 1) * size), k);
     });
     s_.xhat_fresh = true;
   }
@@ -161,6 +172,8 @@ class Integrator {
   StateData<T>& d_;
   const RunOptions& o_;
   codegen::StepKernel::Bindings b_;
+  std::optional<codegen::StepKernel::Bound> bound_;
+  double bound_dt_ = 0;
   int threads_ = 1;
   std::unique_ptr<ThreadPool> pool_;
 };

@@ -137,10 +137,10 @@ template <class T>
 static void refresh(States::Impl& s) {
   StateData<T>& d = s.data<T>();
   // The same blocks as run() uses, so the activations are bit for bit the ones a run leaves.
-  const codegen::StepKernel::Bindings b = bindings(*s.ham, d);
-  const int64_t size = block_size(s.batch);
+  const codegen::StepKernel::Bound b = s.ham->kernel->bind(bindings(*s.ham, d), 0.0);
+  const int64_t size = block_size(*s.ham, s.batch);
   for (int64_t begin = 0; begin < s.batch; begin += size) {
-    s.ham->kernel->run(b, begin, std::min(s.batch, begin + size), 0.0, 0);
+    s.ham->kernel->run(b, begin, std::min(s.batch, begin + size), 0);
   }
 }
 

@@ -27,6 +27,7 @@
 #include "codegen/aot_contract.h"
 #include "codegen/cache.h"
 #include "codegen/llvm_emit.h"
+#include "codegen/pack_weights.h"
 #include "codegen/runtime_kernels.h"
 #include "codegen/vector_math.h"
 #include "hamux/error.h"
@@ -36,7 +37,7 @@ namespace hamux::codegen {
 namespace {
 
 constexpr const char* kFunctionName = "hamux_kernel";
-constexpr const char* kKernelFormat = "hamux-kernel-5";  // bump when the ABI or entry format changes
+constexpr const char* kKernelFormat = "hamux-kernel-6";  // bump when the ABI or entry format changes
 // SHA-256 of compiler/codegen's sources at configure time (CMakeLists.txt): part of every
 // kernel key, so a kernel compiled by other code generator sources is never loaded.
 constexpr const char* kCodegenSourcesHash =
@@ -143,8 +144,14 @@ std::string build_object(const Program& p, uint64_t key, const Dump& dump, const
   return emit_code(*m, *tm, llvm::CodeGenFileType::ObjectFile);
 }
 
+struct Loaded {
+  std::shared_ptr<void> session;
+  Kernel::PrepareFn prepare;
+  Kernel::Fn fn;
+};
+
 // Links the object into a fresh LLJIT session and returns the session and the kernel.
-std::pair<std::shared_ptr<void>, Kernel::Fn> load_object(const std::string& object) {
+Loaded load_object(const std::string& object) {
   auto jit = check(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(host_jtmb()).create(), "LLJIT");
   auto& jd = jit->getMainJITDylib();
   // libm (tanh, log1p ...) from the process; the contraction runtime by address, since an
@@ -162,13 +169,17 @@ std::pair<std::shared_ptr<void>, Kernel::Fn> load_object(const std::string& obje
   };
   def("hamux_einsum_f32", &hamux_einsum_f32);
   def("hamux_einsum_f64", &hamux_einsum_f64);
+  def("hamux_einsum_pack_f32", &hamux_einsum_pack_f32);
+  def("hamux_einsum_pack_f64", &hamux_einsum_pack_f64);
+  def("hamux_einsum_packed_f32", &hamux_einsum_packed_f32);
+  def("hamux_einsum_packed_f64", &hamux_einsum_packed_f64);
   def("hamux_conv_f32", &hamux_conv_f32);
   def("hamux_conv_f64", &hamux_conv_f64);
   check(jd.define(llvm::orc::absoluteSymbols(std::move(rt))), "runtime symbols");
   check(jit->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object)), "loading the kernel object");
-  auto addr = check(jit->lookup(kFunctionName), "kernel lookup");
-  auto fn = addr.toPtr<Kernel::Fn>();
-  return {std::shared_ptr<void>(std::move(jit)), fn};
+  auto fn = check(jit->lookup(kFunctionName), "kernel lookup").toPtr<Kernel::Fn>();
+  auto prepare = check(jit->lookup(std::string(kFunctionName) + "_prepare"), "kernel lookup").toPtr<Kernel::PrepareFn>();
+  return {std::shared_ptr<void>(std::move(jit)), prepare, fn};
 }
 
 // The working-set budget for samples_per_call: half of this core's L2 cache (1 MiB when the
@@ -209,7 +220,16 @@ void optimise_o3(llvm::Module& m, llvm::TargetMachine& tm, bool vector_math) {
   pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
 }
 
-uint64_t kernel_key(const Program& program, const CompileOptions& options) {
+namespace {
+
+// The program as compile() builds it: with its weights packed.
+Program packed(Program program, const CompileOptions& options) {
+  if (options.pack_min_bytes >= 0) pack_weights(program, options.pack_min_bytes);
+  return program;
+}
+
+// The key of a program that is already packed.
+uint64_t key_of(const Program& program, const CompileOptions& options) {
   uint64_t h = fnv1a(to_string(program));
   h = fnv1a(LLVM_VERSION_STRING, h);
   h = fnv1a(host().cpu, h);
@@ -220,8 +240,15 @@ uint64_t kernel_key(const Program& program, const CompileOptions& options) {
   return fnv1a(kKernelFormat, h);
 }
 
-std::shared_ptr<const Kernel> compile(Program program, const CompileOptions& options) {
-  const uint64_t key = kernel_key(program, options);
+}  // namespace
+
+uint64_t kernel_key(const Program& program, const CompileOptions& options) {
+  return key_of(packed(program, options), options);
+}
+
+std::shared_ptr<const Kernel> compile(Program unpacked, const CompileOptions& options) {
+  Program program = packed(std::move(unpacked), options);
+  const uint64_t key = key_of(program, options);
   Dump dump(options.dump);
   // One compile at a time keeps the caches simple; compiles are rare, runs are not.
   std::lock_guard<std::mutex> lock(g_mutex);
@@ -246,28 +273,59 @@ std::shared_ptr<const Kernel> compile(Program program, const CompileOptions& opt
     ++g_stats.compiled;
     if (!dir.empty()) cache_store(dir, key, object);
   }
-  auto [owner, fn] = load_object(object);
-  auto k = std::make_shared<const Kernel>(std::move(program), fn, std::move(owner), key);
+  Loaded l = load_object(object);
+  auto k = std::make_shared<const Kernel>(std::move(program), l.prepare, l.fn, std::move(l.session), key);
   memory_cache()[key] = k;
   return k;
 }
 
-void Kernel::run(void* const* buffers, int64_t begin, int64_t end, int64_t k_steps) const {
-  struct Workspace {
-    char* data = nullptr;
-    size_t size = 0;
-    ~Workspace() { std::free(data); }
-  };
-  thread_local Workspace ws;
-  const int64_t block = samples_per_call(program_, end - begin, cache_bytes());
-  size_t need = static_cast<size_t>(program_.workspace_bytes(std::min(block, end - begin)));
-  if (need > ws.size) {
-    std::free(ws.data);
-    ws.size = (need + 63) / 64 * 64;
-    ws.data = static_cast<char*>(std::aligned_alloc(64, ws.size));
-    if (!ws.data) throw Error("", "codegen: out of memory for a workspace of " + std::to_string(need) + " bytes");
+namespace {
+
+// 64-byte aligned memory of at least `bytes` (64 when bytes is 0, so never null).
+char* aligned_block(int64_t bytes) {
+  const size_t size = (static_cast<size_t>(std::max<int64_t>(bytes, 1)) + 63) / 64 * 64;
+  char* p = static_cast<char*>(std::aligned_alloc(64, size));
+  if (!p) throw Error("", "codegen: out of memory for a kernel block of " + std::to_string(bytes) + " bytes");
+  return p;
+}
+
+// A block owned by one thread that only grows.
+struct ThreadBlock {
+  char* data = nullptr;
+  int64_t size = -1;
+  char* get(int64_t bytes) {
+    if (bytes > size) {
+      std::free(data);
+      data = nullptr;
+      size = -1;
+      data = aligned_block(bytes);
+      size = bytes;
+    }
+    return data;
   }
-  for (int64_t b0 = begin; b0 < end; b0 += block) fn_(buffers, b0, std::min(end, b0 + block), ws.data, k_steps);
+  ~ThreadBlock() { std::free(data); }
+};
+
+}  // namespace
+
+Prepared Kernel::prepare(void* const* buffers) const {
+  Prepared p;
+  p.data_.reset(aligned_block(program_.shared_bytes));
+  prepare_(buffers, p.data_.get());
+  return p;
+}
+
+void Kernel::run(void* const* buffers, int64_t begin, int64_t end, int64_t k_steps, const Prepared* prepared) const {
+  thread_local ThreadBlock workspace, shared;
+  const int64_t block = samples_per_call(program_, end - begin, cache_bytes());
+  char* ws = workspace.get(program_.workspace_bytes(std::min(block, end - begin)));
+  const char* sh = prepared ? prepared->data() : nullptr;
+  if (!sh) {
+    char* mine = shared.get(program_.shared_bytes);
+    prepare_(buffers, mine);
+    sh = mine;
+  }
+  for (int64_t b0 = begin; b0 < end; b0 += block) fn_(buffers, b0, std::min(end, b0 + block), sh, ws, k_steps);
 }
 
 CacheStats cache_stats() {

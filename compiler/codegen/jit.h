@@ -2,7 +2,9 @@
 //
 //   Program p = lower_graphs({g1, g2}, ir::DType::F32);      // lower.h
 //   std::shared_ptr<const Kernel> k = compile(std::move(p));
-//   k->run(pointers, 0, batch);                               // or slices, on threads
+//   k->run(pointers, 0, batch);                               // or slices, on threads:
+//   Prepared shared = k->prepare(pointers);                   //   parameter-only values, once
+//   k->run(pointers, begin, end, 1, &shared);                 //   on every thread
 //
 // Kernels are compiled for the host CPU with all its features (AVX2/AVX-512 ...) and
 // cached twice: in memory (process lifetime) and on disk as checksummed object files
@@ -16,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -34,28 +37,56 @@ struct CompileOptions {
   // emitted into the kernel (aot_contract.h), the others as im2col + Eigen GEMM; 0: all on
   // GEMM. The default is the crossover measured in docs/performance.md.
   int64_t conv_loops_max_channels = 32;
+  // Shared GEMM operands of at least this many bytes are packed once per prepare()
+  // (pack_weights.h); negative: none (only to measure what it buys).
+  int64_t pack_min_bytes = 64 * 1024;
+};
+
+// The values a program's prologue computes from its parameter buffers (W + W^T, rate *
+// mask ...), for one binding of those buffers. Made once (Kernel::prepare), then only read,
+// so the threads that run slices of one batch share a single copy instead of each
+// computing and streaming its own.
+class Prepared {
+ public:
+  const char* data() const { return data_.get(); }
+
+ private:
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  std::unique_ptr<char, Free> data_;
+  friend class Kernel;
 };
 
 class Kernel {
  public:
-  // The signature of llvm_emit.h.
-  using Fn = void (*)(void* const* buffers, int64_t batch_begin, int64_t batch_end, char* workspace,
-                      int64_t k_steps);
+  // The signatures of llvm_emit.h.
+  using PrepareFn = void (*)(void* const* buffers, char* shared);
+  using Fn = void (*)(void* const* buffers, int64_t batch_begin, int64_t batch_end, const char* shared,
+                      char* workspace, int64_t k_steps);
 
-  Kernel(Program program, Fn fn, std::shared_ptr<void> owner, uint64_t key)
-      : program_(std::move(program)), fn_(fn), owner_(std::move(owner)), key_(key) {}
+  Kernel(Program program, PrepareFn prepare, Fn fn, std::shared_ptr<void> owner, uint64_t key)
+      : program_(std::move(program)), prepare_(prepare), fn_(fn), owner_(std::move(owner)), key_(key) {}
 
   const Program& program() const { return program_; }
   Fn function() const { return fn_; }
+  PrepareFn prepare_function() const { return prepare_; }
   uint64_t key() const { return key_; }
 
-  // Runs samples [begin, end) with a workspace owned by the calling thread (allocated
-  // once per thread and grown when a larger slice needs more). Thread-safe for disjoint
-  // slices of the batched buffers.
-  void run(void* const* buffers, int64_t begin, int64_t end, int64_t k_steps = 1) const;
+  // Runs the prologue on `buffers` (only the parameter slots are read). The result stays
+  // valid while those buffers keep their values.
+  Prepared prepare(void* const* buffers) const;
+
+  // Runs samples [begin, end), k_steps steps, with `prepared` from prepare() on the same
+  // parameter buffers, or with the prologue computed by this call when it is null. Uses a
+  // workspace owned by the calling thread (allocated once per thread, grown when a larger
+  // slice needs more). Thread-safe for disjoint slices of the batched buffers.
+  void run(void* const* buffers, int64_t begin, int64_t end, int64_t k_steps = 1,
+           const Prepared* prepared = nullptr) const;
 
  private:
   Program program_;
+  PrepareFn prepare_;
   Fn fn_;
   std::shared_ptr<void> owner_;  // keeps the JIT session (and so the code) alive
   uint64_t key_;

@@ -4,6 +4,7 @@
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
@@ -30,21 +31,28 @@ class Emitter {
     ptr_ = llvm::PointerType::getUnqual(ctx);
   }
 
-  llvm::Function* emit(const std::string& name) {
-    auto* fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr_, i64_, i64_, ptr_, i64_}, false);
-    f_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
-    f_->setDoesNotThrow();
-    auto args = f_->arg_begin();
-    bufs_ = &*args++;
-    b0_ = &*args++;
-    b1_ = &*args++;
-    ws_ = &*args++;
-    ksteps_ = &*args++;
-    entry_ = llvm::BasicBlock::Create(ctx_, "entry", f_);
-    auto* start = llvm::BasicBlock::Create(ctx_, "start", f_);
-    b_.SetInsertPoint(start);
+  // The step function `name` and its prologue `name`_prepare (llvm_emit.h).
+  void emit(const std::string& name) {
+    // NAME_prepare(buffers, shared): the prologue, once per set of parameter buffers.
+    begin_function(name + "_prepare", {ptr_, ptr_});
+    bufs_ = f_->getArg(0);
+    shared_ = f_->getArg(1);
+    b0_ = b_.getInt64(0);  // prologue stages have no batched operand; one "slice"
+    b1_ = b_.getInt64(1);
+    ws_ = nullptr;
     compute_bases();
     for (const Stage& s : p_.prologue) stage(s);
+    end_function();
+
+    // NAME(buffers, batch_begin, batch_end, shared, workspace, k_steps): body and epilogue.
+    begin_function(name, {ptr_, i64_, i64_, ptr_, ptr_, i64_});
+    bufs_ = f_->getArg(0);
+    b0_ = f_->getArg(1);
+    b1_ = f_->getArg(2);
+    shared_ = f_->getArg(3);
+    ws_ = f_->getArg(4);
+    ksteps_ = f_->getArg(5);
+    compute_bases();
     if (p_.epilogue_is_body_prefix > 0) {
       // for (step = 0;; ++step) { prefix; if (step == k_steps) break; rest of the body }
       const size_t n = std::min(p_.epilogue_is_body_prefix, p_.body.size());
@@ -68,14 +76,41 @@ class Emitter {
         for (const Stage& s : p_.body) stage(s);
       });
     }
-    for (const Stage& s : p_.epilogue) stage(s);
-    b_.CreateRetVoid();
-    llvm::IRBuilder<> eb(entry_);
-    eb.CreateBr(start);
-    return f_;
+    llvm::BasicBlock* skip = nullptr;
+    for (size_t k = 0; k < p_.epilogue.size(); ++k) {
+      if (static_cast<int64_t>(k) == p_.optional_from) {
+        // if (buffers[optional_output] != null) { the remaining stages }
+        auto* run = llvm::BasicBlock::Create(ctx_, "optional", f_);
+        skip = llvm::BasicBlock::Create(ctx_, "optional.end", f_);
+        b_.CreateCondBr(b_.CreateIsNotNull(bases_[p_.optional_output]), run, skip);
+        b_.SetInsertPoint(run);
+      }
+      stage(p_.epilogue[k]);
+    }
+    if (skip) {
+      b_.CreateBr(skip);
+      b_.SetInsertPoint(skip);
+    }
+    end_function();
   }
 
  private:
+  void begin_function(const std::string& name, const std::vector<llvm::Type*>& params) {
+    auto* fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), params, false);
+    f_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
+    f_->setDoesNotThrow();
+    entry_ = llvm::BasicBlock::Create(ctx_, "entry", f_);
+    start_ = llvm::BasicBlock::Create(ctx_, "start", f_);
+    b_.SetInsertPoint(start_);
+    bases_.clear();
+    if (scope_.empty()) make_alias_scopes();
+  }
+  void end_function() {
+    b_.CreateRetVoid();
+    llvm::IRBuilder<> eb(entry_);
+    eb.CreateBr(start_);
+  }
+
   // ---- buffers ----
   void compute_bases() {
     Value* nb = b_.CreateSub(b1_, b0_, "nb");
@@ -85,16 +120,46 @@ class Emitter {
         Value* slot = b_.CreateGEP(ptr_, bufs_, b_.getInt64(buf.external));
         base = b_.CreateLoad(ptr_, slot, buf.name);
       } else if (!buf.batched) {
-        base = b_.CreateGEP(b_.getInt8Ty(), ws_, b_.getInt64(buf.ws_offset), buf.name);
+        base = b_.CreateGEP(b_.getInt8Ty(), shared_, b_.getInt64(buf.ws_offset), buf.name);
+      } else if (!ws_) {
+        base = llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ctx_));  // not in the prologue
       } else {
         // Temporaries hold only the slice: rebase so that sample b is at b * elements.
-        Value* off = b_.CreateAdd(b_.getInt64(p_.shared_ws_bytes), b_.CreateMul(nb, b_.getInt64(buf.ws_offset)));
+        Value* off = b_.CreateMul(nb, b_.getInt64(buf.ws_offset));
         Value* slice = b_.CreateGEP(b_.getInt8Ty(), ws_, off);
         base = b_.CreateGEP(t_, slice, b_.CreateNeg(b_.CreateMul(b0_, b_.getInt64(buf.elements()))), buf.name);
       }
       bases_.push_back(base);
     }
   }
+
+  // Every buffer is its own alias scope, disjoint from all others: external buffers are
+  // distinct arrays by the kernel's contract and temporaries distinct regions of the
+  // workspace. Without this the vectoriser guards every loop that reads one buffer and
+  // writes another with a runtime overlap check and keeps a full-length scalar copy of
+  // the loop for the overlapping case - code that never runs but costs compile time
+  // (the unroller and loop strength reduction then work on it too).
+  void make_alias_scopes() {
+    llvm::MDBuilder mdb(ctx_);
+    llvm::MDNode* domain = mdb.createAnonymousAliasScopeDomain("hamux.buffers");
+    std::vector<llvm::Metadata*> scopes;
+    for (const Buffer& buf : p_.buffers) scopes.push_back(mdb.createAnonymousAliasScope(domain, buf.name));
+    for (size_t k = 0; k < scopes.size(); ++k) {
+      std::vector<llvm::Metadata*> others;
+      for (size_t j = 0; j < scopes.size(); ++j)
+        if (j != k) others.push_back(scopes[j]);
+      scope_.push_back(llvm::MDNode::get(ctx_, {scopes[k]}));
+      noalias_.push_back(llvm::MDNode::get(ctx_, others));
+    }
+  }
+  template <class Access>
+  Access* tag(int buf, Access* access) {
+    access->setMetadata(llvm::LLVMContext::MD_alias_scope, scope_[buf]);
+    access->setMetadata(llvm::LLVMContext::MD_noalias, noalias_[buf]);
+    return access;
+  }
+  Value* load(int buf, Value* ptr) { return tag(buf, b_.CreateLoad(t_, ptr)); }
+  void store(int buf, Value* v, Value* ptr) { tag(buf, b_.CreateStore(v, ptr)); }
 
   // Address of element `lin` of sample `b` (b ignored for shared buffers).
   Value* address(int buf, Value* b, Value* lin) {
@@ -131,7 +196,7 @@ class Emitter {
     body(iv);
     iv->addIncoming(b_.CreateAdd(iv, b_.getInt64(1), "", true, true), b_.GetInsertBlock());
     llvm::BranchInst* latch = b_.CreateBr(head);
-    if (scalar || short_trip_count(lo, hi)) latch->setMetadata(llvm::LLVMContext::MD_loop, scalar_loop_md());
+    if (scalar || short_trip_count(lo, hi)) latch->setMetadata(llvm::LLVMContext::MD_loop, scalar_loop_md(scalar));
     b_.SetInsertPoint(exit);
   }
 
@@ -145,14 +210,15 @@ class Emitter {
     auto* h = llvm::dyn_cast<llvm::ConstantInt>(hi);
     return l && h && h->getSExtValue() - l->getSExtValue() < 16;
   }
-  llvm::MDNode* scalar_loop_md() {
+  llvm::MDNode* scalar_loop_md(bool no_unroll) {
     // A distinct self-referencing node per loop, as LLVM's loop metadata requires.
     auto* i32 = llvm::Type::getInt32Ty(ctx_);
     llvm::Metadata* width[] = {llvm::MDString::get(ctx_, "llvm.loop.vectorize.width"),
                                llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(i32, 1))};
     llvm::Metadata* interleave[] = {llvm::MDString::get(ctx_, "llvm.loop.interleave.count"),
                                     llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(i32, 1))};
-    llvm::Metadata* ops[] = {nullptr, llvm::MDNode::get(ctx_, width), llvm::MDNode::get(ctx_, interleave)};
+    std::vector<llvm::Metadata*> ops{nullptr, llvm::MDNode::get(ctx_, width), llvm::MDNode::get(ctx_, interleave)};
+    if (no_unroll) ops.push_back(llvm::MDNode::get(ctx_, {llvm::MDString::get(ctx_, "llvm.loop.unroll.disable")}));
     llvm::MDNode* md = llvm::MDNode::getDistinct(ctx_, ops);
     md->replaceOperandWith(0, md);
     return md;
@@ -196,7 +262,7 @@ class Emitter {
             flat_ = true;
             loop(b_.getInt64(0), b_.getInt64(out.elements()), "i", [&](Value* i) {
               std::vector<Value*> idx{i};
-              b_.CreateStore(expr(s, s.expr, idx, b, true), address(s.out, b, i));
+              store(s.out, expr(s, s.expr, idx, b, true), address(s.out, b, i));
             });
             flat_ = false;
           });
@@ -206,13 +272,14 @@ class Emitter {
           std::vector<Value*> idx;
           auto body = [&] {
             Value* v = expr(s, s.expr, idx, b, true);
-            b_.CreateStore(v, address(s.out, b, linearize(idx, out.shape)));
+            store(s.out, v, address(s.out, b, linearize(idx, out.shape)));
           };
           nest(out.shape, idx, 0, body);
         });
         break;
       case StageKind::Reduce: reduce(s); break;
-      case StageKind::Einsum: einsum(s); break;
+      case StageKind::Einsum:
+      case StageKind::Pack: einsum(s); break;
       case StageKind::Conv: conv(s); break;
     }
   }
@@ -270,7 +337,7 @@ class Emitter {
           b_.CreateStore(n, acc);
         };
         nest(red, ridx, 0, inner);
-        b_.CreateStore(b_.CreateLoad(t_, acc), address(s.out, b, linearize(kidx, kept)));
+        store(s.out, b_.CreateLoad(t_, acc), address(s.out, b, linearize(kidx, kept)));
       };
       nest(kept, kidx, 0, outer);
     });
@@ -289,27 +356,23 @@ class Emitter {
     return m_.getOrInsertFunction(name, llvm::FunctionType::get(b_.getVoidTy(), args, false));
   }
 
-  static int64_t letter_id(char c) { return c >= 'a' && c <= 'z' ? c - 'a' : 26 + (c - 'A'); }
-
   void einsum(const Stage& s) {
-    ir::EinsumSpec spec = ir::parse_einsum(s.expr->attrs.spec);
-    std::vector<int64_t> d{static_cast<int64_t>(s.args.size())};
-    auto term = [&](const std::string& letters, const Shape& shape, bool batched) {
-      d.push_back(static_cast<int64_t>(letters.size()) + batched);
-      if (batched) d.push_back(kSampleLetter);
-      for (char c : letters) d.push_back(letter_id(c));
-      if (batched) d.push_back(-1);
-      for (int64_t x : shape) d.push_back(x);
-    };
-    term(spec.output, s.expr->shape, p_.buffers[s.out].batched);
-    for (size_t k = 0; k < s.args.size(); ++k)
-      term(spec.operands[k], s.expr->inputs[k]->shape, p_.buffers[s.args[k]].batched);
+    llvm::Constant* desc = i64_array(einsum_descriptor(p_, s), "einsum_desc");
+    if (s.kind == StageKind::Pack) {
+      b_.CreateCall(runtime("hamux_einsum_pack", {ptr_, i64_, ptr_, ptr_}),
+                    {desc, b_.getInt64(s.operand), slice_start(s.args[s.operand]), slice_start(s.out)});
+      return;
+    }
     llvm::IRBuilder<> eb(entry_, entry_->begin());
     llvm::AllocaInst* ops = eb.CreateAlloca(ptr_, b_.getInt64(s.args.size()), "ops");
     for (size_t k = 0; k < s.args.size(); ++k)
       b_.CreateStore(slice_start(s.args[k]), b_.CreateGEP(ptr_, ops, b_.getInt64(k)));
-    b_.CreateCall(runtime("hamux_einsum", {ptr_, i64_, ptr_, ptr_}),
-                  {i64_array(d, "einsum_desc"), b_.CreateSub(b1_, b0_), ops, slice_start(s.out)});
+    Value* nb = b_.CreateSub(b1_, b0_);
+    if (s.operand >= 0)
+      b_.CreateCall(runtime("hamux_einsum_packed", {ptr_, i64_, ptr_, ptr_, i64_}),
+                    {desc, nb, ops, slice_start(s.out), b_.getInt64(s.operand)});
+    else
+      b_.CreateCall(runtime("hamux_einsum", {ptr_, i64_, ptr_, ptr_}), {desc, nb, ops, slice_start(s.out)});
   }
 
   void conv(const Stage& s) {
@@ -408,7 +471,7 @@ class Emitter {
     Value* v = nullptr;
     int buf = p_.buffer_of(s, n.get());
     if (buf >= 0 && (!root || n->op == ir::Op::Input || n->op == ir::Op::Param)) {
-      v = b_.CreateLoad(t_, address(buf, b, linearize(idx, n->shape)));
+      v = load(buf, address(buf, b, linearize(idx, n->shape)));
     } else if (n->op == ir::Op::Const) {
       v = c(n->attrs.value);
     } else if (ir::is_unary(n->op)) {
@@ -453,8 +516,10 @@ class Emitter {
   llvm::Type *t_, *i64_, *ptr_;
   llvm::Function* f_ = nullptr;
   llvm::BasicBlock* entry_ = nullptr;
-  Value *bufs_, *b0_, *b1_, *ws_, *ksteps_;
+  llvm::BasicBlock* start_ = nullptr;
+  Value *bufs_, *b0_, *b1_, *shared_, *ws_, *ksteps_;
   std::vector<Value*> bases_;
+  std::vector<llvm::MDNode*> scope_, noalias_;  // per buffer (make_alias_scopes)
   bool flat_ = false;  // emitting a flat elementwise loop (same_index_everywhere)
   std::map<std::pair<const ir::Node*, std::vector<Value*>>, Value*> memo_;
 };
@@ -466,9 +531,11 @@ std::unique_ptr<llvm::Module> emit_module(const Program& program, llvm::LLVMCont
                                           const std::string& target_cpu,
                                           const std::string& target_features) {
   auto m = std::make_unique<llvm::Module>("hamux_kernel", ctx);
-  llvm::Function* f = Emitter(program, ctx, *m).emit(function_name);
-  if (!target_cpu.empty()) f->addFnAttr("target-cpu", target_cpu);
-  if (!target_features.empty()) f->addFnAttr("target-features", target_features);
+  Emitter(program, ctx, *m).emit(function_name);
+  for (llvm::Function* f : {m->getFunction(function_name), m->getFunction(function_name + "_prepare")}) {
+    if (!target_cpu.empty()) f->addFnAttr("target-cpu", target_cpu);
+    if (!target_features.empty()) f->addFnAttr("target-features", target_features);
+  }
   std::string err;
   llvm::raw_string_ostream os(err);
   if (llvm::verifyModule(*m, &os))

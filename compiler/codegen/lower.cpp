@@ -60,13 +60,20 @@ Lowerer::Lowerer(Program& program, const std::vector<ir::NodePtr>& roots) : p_(p
   keep_alive_ = new_roots;
   for (const ir::Node* n : ir::topological_order(new_roots)) {
     bool b = n->op == ir::Op::Input;
+    for (const ir::NodePtr& in : n->inputs) b = b || batched_.at(in.get());
+    batched_[n] = b;
+  }
+  count_uses(new_roots);
+}
+
+void Lowerer::count_uses(const std::vector<ir::NodePtr>& roots) {
+  uses_.clear();
+  feeds_broadcast_.clear();
+  for (const ir::Node* n : ir::topological_order(roots))
     for (const ir::NodePtr& in : n->inputs) {
-      b = b || batched_.at(in.get());
       ++uses_[in.get()];
       if (n->op == ir::Op::Broadcast) feeds_broadcast_.insert(in.get());
     }
-    batched_[n] = b;
-  }
 }
 
 ir::NodePtr Lowerer::rewritten(const ir::NodePtr& n) const {
@@ -231,11 +238,11 @@ void Lowerer::begin_phase() {
 void Lowerer::finish() {
   const int64_t align = 64;
   auto round = [&](int64_t bytes) { return (bytes + align - 1) / align * align; };
-  p_.shared_ws_bytes = p_.sample_ws_bytes = 0;
+  p_.shared_bytes = p_.sample_bytes = 0;
   for (Buffer& b : p_.buffers) {
     if (b.kind != BufferKind::Temp) continue;
     int64_t bytes = round(b.elements() * p_.element_bytes());
-    int64_t& total = b.batched ? p_.sample_ws_bytes : p_.shared_ws_bytes;
+    int64_t& total = b.batched ? p_.sample_bytes : p_.shared_bytes;
     b.ws_offset = total;
     total += bytes;
   }

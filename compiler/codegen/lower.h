@@ -46,6 +46,10 @@ class Lowerer {
 
   // Starts a new phase: batched values materialised so far are stale from now on.
   void begin_phase();
+  // Consumer counts from the (rewritten) graphs of the phase about to be emitted, instead
+  // of all roots: a value the body's updates and the epilogue's energy both read has one
+  // consumer in each phase and needs no buffer in either.
+  void count_uses(const std::vector<ir::NodePtr>& phase_roots);
   // Lays out the workspace; call once, after the last emit.
   void finish();
 

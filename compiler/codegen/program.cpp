@@ -7,6 +7,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "codegen/runtime_kernels.h"
+
 namespace hamux::codegen {
 
 int Program::buffer_of(const ir::Node* n) const {
@@ -118,7 +120,13 @@ void print_stages(std::ostringstream& os, const Program& p, const char* title,
       case StageKind::Conv:
         os << "  " << out.name << " = " << ir::op_name(s.expr->op) << attrs_str(*s.expr) << "(";
         for (size_t i = 0; i < s.args.size(); ++i)
-          os << (i ? ", " : "") << p.buffers[s.args[i]].name;
+          os << (i ? ", " : "") << (static_cast<int>(i) == s.operand ? "packed " : "") << p.buffers[s.args[i]].name;
+        os << ")\n";
+        break;
+      case StageKind::Pack:
+        os << "  " << out.name << " = pack operand " << s.operand << " of " << ir::op_name(s.expr->op)
+           << attrs_str(*s.expr) << "(";
+        for (size_t i = 0; i < s.args.size(); ++i) os << (i ? ", " : "") << p.buffers[s.args[i]].name;
         os << ")\n";
         break;
     }
@@ -151,7 +159,36 @@ std::string to_string(const Program& p) {
   print_stages(os, p, "epilogue", p.epilogue);
   if (p.epilogue_is_body_prefix)
     os << "epilogue = the first " << p.epilogue_is_body_prefix << " body stages\n";
+  if (p.optional_from >= 0)
+    os << "epilogue stages " << p.optional_from << ".. only when " << p.buffers[p.optional_output].name << " is bound\n";
   return os.str();
+}
+
+std::vector<int64_t> einsum_descriptor(const Program& p, const Stage& s) {
+  auto letter_id = [](char c) -> int64_t { return c >= 'a' && c <= 'z' ? c - 'a' : 26 + (c - 'A'); };
+  const ir::EinsumSpec spec = ir::parse_einsum(s.expr->attrs.spec);
+  const size_t n = s.expr->inputs.size();
+  std::vector<int64_t> d{static_cast<int64_t>(n)};
+  auto term = [&](const std::string& letters, const Shape& shape, bool batched) {
+    d.push_back(static_cast<int64_t>(letters.size()) + batched);
+    if (batched) d.push_back(kSampleLetter);
+    for (char c : letters) d.push_back(letter_id(c));
+    if (batched) d.push_back(-1);
+    for (int64_t x : shape) d.push_back(x);
+  };
+  // A Pack stage carries the einsum's operand buffers; the einsum it serves reads a batched
+  // operand (pack_weights.cpp packs no other), so its output is batched.
+  const bool out_batched = s.kind == StageKind::Pack || p.is_batched(s.out);
+  term(spec.output, s.expr->shape, out_batched);
+  for (size_t k = 0; k < n; ++k) term(spec.operands[k], s.expr->inputs[k]->shape, p.is_batched(s.args[k]));
+  return d;
+}
+
+int64_t Program::footprint_per_sample() const {
+  int64_t bytes = 0;
+  for (const Buffer& b : buffers)
+    if (b.batched) bytes += b.elements() * element_bytes();
+  return bytes;
 }
 
 int64_t samples_per_call(const Program& p, int64_t slice, int64_t cache_bytes) {
@@ -164,10 +201,7 @@ int64_t samples_per_call(const Program& p, int64_t slice, int64_t cache_bytes) {
       for (int arg : st.args)
         if (!p.is_batched(arg) && p.buffers[arg].elements() * p.element_bytes() > kLargeSharedOperand) return slice;
     }
-  int64_t per_sample = 0;
-  for (const Buffer& b : p.buffers)
-    if (b.batched) per_sample += b.elements() * p.element_bytes();
-  return std::clamp<int64_t>(cache_bytes / std::max<int64_t>(per_sample, 1), 1, std::max<int64_t>(slice, 1));
+  return std::clamp<int64_t>(cache_bytes / std::max<int64_t>(p.footprint_per_sample(), 1), 1, std::max<int64_t>(slice, 1));
 }
 
 }  // namespace hamux::codegen

@@ -14,11 +14,16 @@
 //                so an elementwise chain is one loop nest with no intermediate buffer.
 //   Reduce       out = reduce_op over `axes` of expr (expr fused into the reduction loop).
 //   Einsum/Conv  a call into the contraction runtime (runtime_kernels.h) on buffers.
+//   Pack         (prologue only) operand `operand` of the einsum `expr`, a shared buffer,
+//                packed into the layout the GEMM reads (pack_weights.h); the einsum
+//                stage then names the packed buffer as that operand.
 //
 // Buffers are per-sample tensors. A batched buffer has a leading batch dimension (all
 // inputs, everything that depends on an input); a shared one (params, values computed
-// from params only) has not. External buffers are passed by the caller; temporaries live
-// in a workspace the caller allocates once (see workspace_bytes).
+// from params only) has not. External buffers are passed by the caller. Temporaries live
+// in two caller-owned blocks: shared ones (what the prologue computes) in a block of
+// shared_bytes, written once per set of parameters and then only read, so every thread
+// may use the same one; batched ones in a per-thread workspace of workspace_bytes(slice).
 #pragma once
 
 #include <cstdint>
@@ -40,12 +45,13 @@ struct Buffer {
   Shape shape;          // per sample
   bool batched = false;
   int external = -1;    // slot in the kernel's pointer array; -1 for workspace temporaries
-  int64_t ws_offset = 0;  // Temp: shared -> byte offset; batched -> bytes per sample before it
+  int64_t ws_offset = 0;  // Temp: shared -> byte offset in the shared block; batched -> bytes
+                          // per sample of the temporaries before it in the workspace
 
   int64_t elements() const { return num_elements(shape); }
 };
 
-enum class StageKind { Elementwise, Reduce, Einsum, Conv };
+enum class StageKind { Elementwise, Reduce, Einsum, Conv, Pack };
 
 struct Stage {
   StageKind kind;
@@ -54,7 +60,8 @@ struct Stage {
                                // Einsum/Conv: the contraction node (spec, conv attrs)
   ir::Op reduce_op = ir::Op::Sum;  // Reduce: Sum or ReduceMax
   std::vector<int64_t> axes;   // Reduce: reduced axes of expr->shape
-  std::vector<int> args;       // Einsum/Conv: operand buffers
+  std::vector<int> args;       // Einsum/Conv: operand buffers; Pack: the operand's buffer
+  int operand = -1;            // Pack: which einsum operand; Einsum: the packed one (or -1)
   // Materialised nodes that `expr` reads, with their buffers, fixed when the stage is
   // lowered (a node may live in different buffers in different phases).
   std::unordered_map<const ir::Node*, int> bound;
@@ -68,6 +75,11 @@ struct Program {
   // (a step kernel's final activations): the emitter runs the step loop one extra time up
   // to that point instead of emitting those stages a second time, and `epilogue` is empty.
   size_t epilogue_is_body_prefix = 0;
+  // When >= 0: the epilogue stages from this index on compute only the external output
+  // buffer `optional_output` (a step kernel's energy) and are skipped when the caller
+  // passes a null pointer for it.
+  int64_t optional_from = -1;
+  int optional_output = -1;
   int num_external = 0;
 
   // Which buffer holds a leaf or materialised node: inputs by index, params by name,
@@ -83,14 +95,21 @@ struct Program {
   bool is_batched(int buffer) const { return buffers[buffer].batched; }
 
   int64_t element_bytes() const { return dtype == ir::DType::F32 ? 4 : 8; }
-  // Workspace bytes needed for a call on `batch` samples (shared part + per-sample part).
-  int64_t shared_ws_bytes = 0;
-  int64_t sample_ws_bytes = 0;
-  int64_t workspace_bytes(int64_t batch) const { return shared_ws_bytes + batch * sample_ws_bytes; }
+  // Bytes of the shared block, and of the workspace for a call on `batch` samples.
+  int64_t shared_bytes = 0;
+  int64_t sample_bytes = 0;
+  int64_t workspace_bytes(int64_t batch) const { return batch * sample_bytes; }
+  // Bytes of every batched buffer (external or temporary) of one sample: what a call
+  // touches per sample.
+  int64_t footprint_per_sample() const;
 };
 
 // A complete, deterministic text form of the program: the debug dump and the cache key.
 std::string to_string(const Program& p);
+
+// The constant descriptor of an Einsum (or Pack) stage for the contraction runtime
+// (runtime_kernels.h): operand and output terms, with the sample letter on batched ones.
+std::vector<int64_t> einsum_descriptor(const Program& p, const Stage& s);
 
 // How many samples one kernel call should take through its k steps (Kernel::run splits a
 // larger slice into calls of this size). Samples are independent, so a few at a time through

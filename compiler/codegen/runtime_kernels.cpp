@@ -4,7 +4,9 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <map>
 #include <vector>
 
@@ -304,7 +306,171 @@ void einsum(const int64_t* desc, int64_t nb, const T* const* ops, T* out) {
   else einsum_naive<T>(c.terms, c.o, std::vector<const T*>(ops, ops + c.terms.size()), out);
 }
 
+// ---- packed weights ----
+//
+// Eigen's GEMM works column-major: the row-major C (M x N) = A (M x K) B (K x N) of a plan
+// is C^T = B^T A^T, where B^T (N x K) is the "lhs" that Eigen packs into panels of mr rows
+// per kc-deep slice, A^T (K x M) the "rhs" packed into panels of nr columns, and the
+// micro-kernel (gebp) multiplies a packed lhs block by a packed rhs block into C^T. Packing
+// B once is what the prologue does; a call then packs its slice of A and runs gebp.
+//
+// Each element of C is accumulated over k in kc-slices in order, and within a slice
+// sequentially, whatever M is; so a sample's result does not depend on how many samples a
+// call has, as long as its column lies in a full group of nr (the runtime's blocks are
+// multiples of 4 samples for this reason, docs/runtime.md).
+
+struct PackedHeader {
+  int64_t kc, mc, nc, N, K;
+  int64_t pad[3];
+};
+static_assert(sizeof(PackedHeader) == 64);
+
+// Whether operand k of `c` is the B operand of its single GEMM.
+bool packable(const EinsumCall& c, int k) {
+  return c.gemm && c.plan.NB == 1 && c.plan.K > 0 && c.plan.N > 0 && (c.plan.swap ? k == 0 : k == 1);
+}
+
+int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
+
+// The blocking of a packed B: Eigen's own heuristic for this K and N (and a typical slice
+// width), with nc a multiple of nr so that the column groups do not depend on the slice.
+template <class T>
+PackedHeader blocking(int64_t K, int64_t N) {
+  using Traits = Eigen::internal::gebp_traits<T, T>;
+  Eigen::Index kc = K, mc = N, nc = 256;
+  Eigen::internal::computeProductBlockingSizes<T, T, 1, Eigen::Index>(kc, mc, nc, 1);
+  PackedHeader h{};
+  h.kc = std::max<Eigen::Index>(kc, 1);
+  h.mc = std::max<Eigen::Index>(mc, 1);
+  h.nc = std::max<int64_t>((std::max<Eigen::Index>(nc, 1) + Traits::nr - 1) / Traits::nr * Traits::nr, Traits::nr);
+  h.N = N;
+  h.K = K;
+  return h;
+}
+
+// Elements of the packed panels: blocks of kc x mc, each starting 64-byte aligned.
+template <class T>
+int64_t packed_elements(const PackedHeader& h) {
+  int64_t n = 0;
+  for (int64_t k2 = 0; k2 < h.K; k2 += h.kc)
+    for (int64_t i2 = 0; i2 < h.N; i2 += h.mc) n += round16(std::min(h.kc, h.K - k2) * std::min(h.mc, h.N - i2));
+  return n;
+}
+
+// 64-byte aligned thread-local scratch for the packed A panels.
+template <class T>
+T* aligned_scratch(int64_t n) {
+  struct Block {
+    std::vector<T> v;
+    T* p = nullptr;
+    int64_t n = -1;
+  };
+  thread_local Block b;
+  if (n > b.n) {
+    b.v.assign(static_cast<size_t>(n) + 64 / sizeof(T), T(0));
+    b.p = reinterpret_cast<T*>((reinterpret_cast<uintptr_t>(b.v.data()) + 63) / 64 * 64);
+    b.n = n;
+  }
+  return b.p;
+}
+
+template <class T>
+void pack_weight(const int64_t* desc, int64_t k, const T* src, char* dst) {
+  using namespace Eigen::internal;
+  using Traits = gebp_traits<T, T>;
+  const EinsumCall& c = einsum_call(desc, 1);
+  if (!packable(c, static_cast<int>(k))) return;  // einsum_packed_bytes said 0: never packed
+  const GemmPlan& p = c.plan;
+  const int64_t N = p.N, K = p.K;
+  if (p.b_perm) {
+    T* s = scratch<T>(1, K * N);
+    permute(src, p.b, s, p.bkn);
+    src = s;
+  }
+  PackedHeader h = blocking<T>(K, N);
+  std::memcpy(dst, &h, sizeof h);
+  T* out = reinterpret_cast<T*>(dst + sizeof h);
+  // B (K x N) row-major is B^T (N x K) column-major with stride N; stored transposed
+  // (N x K row-major), B^T is row-major with stride K.
+  auto pack = [&](auto lhs, auto order) {
+    constexpr int kOrder = decltype(order)::value;
+    gemm_pack_lhs<T, Eigen::Index, const_blas_data_mapper<T, Eigen::Index, kOrder>, Traits::mr, Traits::LhsProgress,
+                  typename Traits::LhsPacket4Packing, kOrder>
+        pack_lhs;
+    for (int64_t k2 = 0; k2 < K; k2 += h.kc) {
+      const int64_t kc = std::min(h.kc, K - k2);
+      for (int64_t i2 = 0; i2 < N; i2 += h.mc) {
+        const int64_t mc = std::min(h.mc, N - i2);
+        pack_lhs(out, lhs.getSubMapper(i2, k2), kc, mc);
+        out += round16(kc * mc);
+      }
+    }
+  };
+  if (p.b_t && !p.b_perm)
+    pack(const_blas_data_mapper<T, Eigen::Index, Eigen::RowMajor>(src, K), std::integral_constant<int, Eigen::RowMajor>());
+  else
+    pack(const_blas_data_mapper<T, Eigen::Index, Eigen::ColMajor>(src, N), std::integral_constant<int, Eigen::ColMajor>());
+}
+
+template <class T>
+void einsum_packed(const int64_t* desc, int64_t nb, const T* const* ops, T* out, int64_t k) {
+  using namespace Eigen::internal;
+  using Traits = gebp_traits<T, T>;
+  const EinsumCall& c = einsum_call(desc, nb);
+  const GemmPlan& p = c.plan;
+  const auto* packed = reinterpret_cast<const char*>(ops[k]);
+  PackedHeader h;
+  std::memcpy(&h, packed, sizeof h);
+  const T* blocks = reinterpret_cast<const T*>(packed + sizeof h);
+  const T* pa = ops[1 - k];
+  const int64_t M = p.M, N = p.N, K = p.K;
+  if (p.a_perm) {
+    T* s = scratch<T>(0, M * K);
+    permute(pa, p.a, s, p.amk);
+    pa = s;
+  }
+  T* pc = p.o_perm ? scratch<T>(2, M * N) : out;
+  std::fill(pc, pc + M * N, T(0));
+  using Res = blas_data_mapper<T, Eigen::Index, Eigen::ColMajor>;
+  Res res(pc, N);  // C (M x N) row-major = C^T column-major with stride N
+  gebp_kernel<T, T, Eigen::Index, Res, Traits::mr, Traits::nr, false, false> gebp;
+  T* blockB = aligned_scratch<T>(h.kc * std::min(h.nc, M));
+  // A (M x K) row-major is A^T (K x M) column-major with stride K; stored transposed
+  // (K x M row-major), A^T is row-major with stride M.
+  auto run = [&](auto rhs, auto order) {
+    constexpr int kOrder = decltype(order)::value;
+    gemm_pack_rhs<T, Eigen::Index, const_blas_data_mapper<T, Eigen::Index, kOrder>, Traits::nr, kOrder> pack_rhs;
+    for (int64_t j2 = 0; j2 < M; j2 += h.nc) {
+      const int64_t nc = std::min(h.nc, M - j2);
+      const T* a = blocks;
+      for (int64_t k2 = 0; k2 < K; k2 += h.kc) {
+        const int64_t kc = std::min(h.kc, K - k2);
+        pack_rhs(blockB, rhs.getSubMapper(k2, j2), kc, nc);
+        for (int64_t i2 = 0; i2 < N; i2 += h.mc) {
+          const int64_t mc = std::min(h.mc, N - i2);
+          gebp(res.getSubMapper(i2, j2), a, blockB, mc, kc, nc, T(1));
+          a += round16(kc * mc);
+        }
+      }
+    }
+  };
+  if (p.a_t && !p.a_perm)
+    run(const_blas_data_mapper<T, Eigen::Index, Eigen::RowMajor>(pa, M), std::integral_constant<int, Eigen::RowMajor>());
+  else
+    run(const_blas_data_mapper<T, Eigen::Index, Eigen::ColMajor>(pa, K), std::integral_constant<int, Eigen::ColMajor>());
+  if (p.o_perm) permute(pc, p.omn, out, p.o);
+}
+
 }  // namespace
+
+int64_t einsum_packed_bytes(const std::vector<int64_t>& desc, int k, bool f64) {
+  const EinsumCall& c = einsum_call(desc.data(), 1);
+  if (!packable(c, k)) return 0;
+  const int64_t elements = f64 ? packed_elements<double>(blocking<double>(c.plan.K, c.plan.N))
+                               : packed_elements<float>(blocking<float>(c.plan.K, c.plan.N));
+  return static_cast<int64_t>(sizeof(PackedHeader)) + elements * (f64 ? 8 : 4);
+}
+
 }  // namespace hamux::codegen
 
 extern "C" {
@@ -313,5 +479,17 @@ void hamux_einsum_f32(const int64_t* desc, int64_t nb, const float* const* ops, 
 }
 void hamux_einsum_f64(const int64_t* desc, int64_t nb, const double* const* ops, double* out) {
   hamux::codegen::einsum<double>(desc, nb, ops, out);
+}
+void hamux_einsum_pack_f32(const int64_t* desc, int64_t k, const float* src, char* dst) {
+  hamux::codegen::pack_weight<float>(desc, k, src, dst);
+}
+void hamux_einsum_pack_f64(const int64_t* desc, int64_t k, const double* src, char* dst) {
+  hamux::codegen::pack_weight<double>(desc, k, src, dst);
+}
+void hamux_einsum_packed_f32(const int64_t* desc, int64_t nb, const float* const* ops, float* out, int64_t k) {
+  hamux::codegen::einsum_packed<float>(desc, nb, ops, out, k);
+}
+void hamux_einsum_packed_f64(const int64_t* desc, int64_t nb, const double* const* ops, double* out, int64_t k) {
+  hamux::codegen::einsum_packed<double>(desc, nb, ops, out, k);
 }
 }

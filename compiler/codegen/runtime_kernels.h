@@ -15,18 +15,36 @@
 // Conv descriptor (int64): kind (0 conv2d(x,k), 1 conv2d_input_grad(g,k),
 // 2 conv2d_kernel_grad(x,g)), H, W, C, KH, KW, O, OH, OW, stride_h, stride_w, pad_top,
 // pad_left, a_batched, b_batched, out_batched.
+//
+// Packed weights (pack_weights.h): when an einsum runs as one GEMM whose B operand (in the
+// row-major C = A B of its plan) is a shared buffer - a weight matrix, constant for the
+// whole call - that operand can be packed once, in the kernel's prologue, into the panel
+// layout Eigen's GEMM micro-kernel reads. Every call of the step (one per slice, block and
+// step) then packs only its small batched operand. The packed block starts with a 64-byte
+// header (the blocking sizes) and holds the panels 64-byte aligned.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace hamux::codegen {
 constexpr int64_t kSampleLetter = 52;
 constexpr int kConvDescSize = 16;
+
+// Bytes the packed form of operand `k` of the einsum `desc` takes, or 0 when that einsum
+// does not run as one GEMM with operand k as its B operand (then it cannot be packed).
+int64_t einsum_packed_bytes(const std::vector<int64_t>& desc, int k, bool f64);
 }  // namespace hamux::codegen
 
 extern "C" {
 void hamux_einsum_f32(const int64_t* desc, int64_t nb, const float* const* ops, float* out);
 void hamux_einsum_f64(const int64_t* desc, int64_t nb, const double* const* ops, double* out);
+// Packs operand k (`src`, its unpacked values) into `dst` (einsum_packed_bytes bytes).
+void hamux_einsum_pack_f32(const int64_t* desc, int64_t k, const float* src, char* dst);
+void hamux_einsum_pack_f64(const int64_t* desc, int64_t k, const double* src, char* dst);
+// The einsum with ops[k] in packed form (from hamux_einsum_pack).
+void hamux_einsum_packed_f32(const int64_t* desc, int64_t nb, const float* const* ops, float* out, int64_t k);
+void hamux_einsum_packed_f64(const int64_t* desc, int64_t nb, const double* const* ops, double* out, int64_t k);
 void hamux_conv_f32(const int64_t* desc, int64_t nb, const float* a, const float* b, float* out);
 void hamux_conv_f64(const int64_t* desc, int64_t nb, const double* a, const double* b, double* out);
 }

@@ -78,6 +78,16 @@ Program lower_step(const Model& model, const Derivation& d, bool energy) {
   int energy_buf = energy ? low.add_output("energy", {}, true) : -1;
 
   // Body: activations, everything the updates need, then the in-place state updates.
+  std::vector<ir::NodePtr> body_roots, epilogue_roots;
+  for (int i = 0; i < n; ++i) {
+    body_roots.push_back(low.rewritten(d.activation[i]));
+    epilogue_roots.push_back(body_roots.back());
+  }
+  for (int i = 0; i < n; ++i) body_roots.push_back(low.rewritten(finals[i]));
+  if (energy) {
+    epilogue_roots.push_back(low.rewritten(d.total_energy));
+    low.count_uses(body_roots);
+  }
   for (int i = 0; i < n; ++i) low.emit(p.body, low.rewritten(d.activation[i]), xhat_buf[i]);
   const size_t activation_stages = p.body.size();
   std::vector<ir::NodePtr> fin;
@@ -89,10 +99,16 @@ Program lower_step(const Model& model, const Derivation& d, bool energy) {
     if (reads_overwritten_state(p, fin[i], i, n)) low.materialise(p.body, low.rewritten(d.update[i]));
   for (int i = 0; i < n; ++i) low.emit(p.body, fin[i], x_buf[i]);
 
-  // Epilogue: activations (and energy) of the final state.
+  // Epilogue: activations (and energy) of the final state. (Without the energy the body's
+  // counts stay: the epilogue is then the body's activation stages, see below.)
   low.begin_phase();
+  if (energy) low.count_uses(epilogue_roots);
   for (int i = 0; i < n; ++i) low.emit(p.epilogue, low.rewritten(d.activation[i]), xhat_buf[i]);
-  if (energy) low.emit(p.epilogue, low.rewritten(d.total_energy), energy_buf);
+  if (energy) {
+    p.optional_from = static_cast<int64_t>(p.epilogue.size());
+    p.optional_output = energy_buf;
+    low.emit(p.epilogue, low.rewritten(d.total_energy), energy_buf);
+  }
   // Without the energy the epilogue is the body's activation stages lowered once more (same
   // graphs, same prologue values; begin_phase dropped only per-sample buffers). Emitting
   // them twice doubles the machine code of activation-heavy models for nothing: the kernel
@@ -127,33 +143,58 @@ StepKernel::StepKernel(const Model& model, const Derivation& derivation, const S
     if (b.name == "energy" && b.kind == BufferKind::Output) energy_slot_ = b.external;
 }
 
-void StepKernel::run(const Bindings& b, int64_t begin, int64_t end, double dt, int64_t k_steps) const {
+namespace {
+
+void check_bindings(const StepKernel::Bindings& b, size_t neurons, size_t params) {
+  if (b.x.size() != neurons || b.xhat.size() != neurons || (!b.mask.empty() && b.mask.size() != neurons) ||
+      b.params.size() != params)
+    throw Error("", "codegen: step bindings do not match the model (" + std::to_string(neurons) + " neurons, " +
+                        std::to_string(params) + " params)");
+}
+
+}  // namespace
+
+// The slots without the prepared values (for a single call, which computes them itself).
+StepKernel::Bound StepKernel::bind_slots(const Bindings& b, double dt) const {
   const size_t n = tau_.size();
-  if (b.x.size() != n || b.xhat.size() != n || (!b.mask.empty() && b.mask.size() != n) ||
-      b.params.size() != param_slot_.size())
-    throw Error("", "codegen: step bindings do not match the model (" + std::to_string(n) + " neurons, " +
-                        std::to_string(param_slot_.size()) + " params)");
-  if (energy_slot_ >= 0 && !b.energy) throw Error("", "codegen: the step kernel writes energies but none is bound");
-  std::vector<void*> slots(kernel_->program().num_external, nullptr);
-  std::vector<double> rate64(n);
-  std::vector<float> rate32(n);
+  check_bindings(b, n, param_slot_.size());
+  Bound bound;
+  bound.slots.assign(kernel_->program().num_external, nullptr);
+  bound.rate64.resize(n);
+  bound.rate32.resize(n);
+  std::vector<void*>& slots = bound.slots;
   for (size_t i = 0; i < n; ++i) {
     slots[x_slot_[i]] = b.x[i];
     slots[xhat_slot_[i]] = b.xhat[i];
     const void* mask = b.mask.empty() ? nullptr : b.mask[i];
-    rate64[i] = dt / tau_[i];
-    rate32[i] = static_cast<float>(rate64[i]);
+    bound.rate64[i] = dt / tau_[i];
+    bound.rate32[i] = static_cast<float>(bound.rate64[i]);
     if (dtype_ == ir::DType::F64) {
-      slots[rate_slot_[i]] = &rate64[i];
+      slots[rate_slot_[i]] = &bound.rate64[i];
       slots[mask_slot_[i]] = const_cast<void*>(mask ? mask : ones64_[i].data());
     } else {
-      slots[rate_slot_[i]] = &rate32[i];
+      slots[rate_slot_[i]] = &bound.rate32[i];
       slots[mask_slot_[i]] = const_cast<void*>(mask ? mask : ones32_[i].data());
     }
   }
   for (size_t k = 0; k < param_slot_.size(); ++k) slots[param_slot_[k]] = const_cast<void*>(b.params[k]);
   if (energy_slot_ >= 0) slots[energy_slot_] = b.energy;
-  kernel_->run(slots.data(), begin, end, k_steps);
+  return bound;
+}
+
+StepKernel::Bound StepKernel::bind(const Bindings& b, double dt) const {
+  Bound bound = bind_slots(b, dt);
+  bound.prepared = kernel_->prepare(bound.slots.data());
+  return bound;
+}
+
+void StepKernel::run(const Bound& bound, int64_t begin, int64_t end, int64_t k_steps) const {
+  kernel_->run(bound.slots.data(), begin, end, k_steps, bound.prepared.data() ? &bound.prepared : nullptr);
+}
+
+void StepKernel::run(const Bindings& b, int64_t begin, int64_t end, double dt, int64_t k_steps) const {
+  const Bound bound = bind_slots(b, dt);
+  kernel_->run(bound.slots.data(), begin, end, k_steps);
 }
 
 }  // namespace hamux::codegen

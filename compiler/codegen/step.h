@@ -42,21 +42,44 @@ class StepKernel {
   //  mask[i]: [...shape of neuron i], 1 where the state moves, 0 where it is clamped;
   //           nullptr means the whole neuron moves.
   //  params[k]: the values of model.params[k].
-  //  energy: [batch], written when the kernel was built with StepOptions::energy.
+  //  energy: [batch], written when the kernel was built with StepOptions::energy; null
+  //          skips computing it.
   struct Bindings {
     std::vector<void*> x, xhat;
     std::vector<const void*> mask, params;
     void* energy = nullptr;
   };
 
-  // Advances samples [begin, end) by k_steps steps of size dt. Thread-safe for
-  // disjoint slices.
+  // The kernel's slots bound to `b` and dt, with the parameter-only values of the step
+  // (W + W^T, dt / tau * mask ...) computed once. Valid while the buffers of `b` live and
+  // the params and masks keep their values; the threads of one batch share it.
+  class Bound {
+   public:
+    Bound(Bound&&) = default;
+    Bound& operator=(Bound&&) = default;
+
+   private:
+    Bound() = default;
+    std::vector<void*> slots;
+    std::vector<double> rate64;  // dt / tau_i, pointed to by slots
+    std::vector<float> rate32;
+    Prepared prepared;
+    friend class StepKernel;
+  };
+  Bound bind(const Bindings& b, double dt) const;
+
+  // Advances samples [begin, end) of `bound` by k_steps steps. Thread-safe for disjoint
+  // slices.
+  void run(const Bound& bound, int64_t begin, int64_t end, int64_t k_steps) const;
+  // The same for a single call: binds, then runs (the prologue is computed by this call).
   void run(const Bindings& b, int64_t begin, int64_t end, double dt, int64_t k_steps) const;
 
   const Kernel& kernel() const { return *kernel_; }
   bool has_energy() const { return energy_slot_ >= 0; }
 
  private:
+  Bound bind_slots(const Bindings& b, double dt) const;
+
   std::shared_ptr<const Kernel> kernel_;
   ir::DType dtype_;
   std::vector<double> tau_;

@@ -104,7 +104,8 @@ TEST(AotParams, FilesModeUsesTheGivenParams) {
   EXPECT_GT(outcome_error(aot, run_jit<float>(m, c, 0.1, 3)), 1e-4);
 }
 
-// Slices of the batch with separate workspaces give the whole-batch results exactly.
+// Slices of the batch with separate workspaces and one prepared block give the whole-batch
+// results exactly.
 TEST(AotSlices, DisjointSlicesMatchTheWholeBatch) {
   const Model m = model_as("dense_am.json", "");
   codegen::AotOptions o;
@@ -115,14 +116,10 @@ TEST(AotSlices, DisjointSlicesMatchTheWholeBatch) {
   std::vector<const float*> params{pv.at("Xi").data.data()};
   const Case<float> c = make_case<float>(m, 20, 11);
   const Outcome<float> whole = run_aot<float>(obj, r, m, c, 0.5, 3, params);
-  auto fn = obj.lookup<KernelFn>("ds_kernel");
+  RawKernel k(obj, "ds_kernel", r.program);
   const Outcome<float> sliced = run_program<float>(m, r.program, c, 0.5, params, [&](void* const* slots) {
-    for (int64_t b = 0; b < 20; b += 7) {
-      const int64_t e = std::min<int64_t>(b + 7, 20);
-      std::vector<char> ws(r.program.workspace_bytes(e - b) + 64);
-      char* aligned = ws.data() + (64 - reinterpret_cast<uintptr_t>(ws.data()) % 64) % 64;
-      fn(slots, b, e, aligned, 3);
-    }
+    const char* shared = k.prepare(slots);
+    for (int64_t b = 0; b < 20; b += 7) k.run(slots, b, std::min<int64_t>(b + 7, 20), shared, 3);
   });
   EXPECT_EQ(sliced.x, whole.x);
   EXPECT_EQ(sliced.energy, whole.energy);

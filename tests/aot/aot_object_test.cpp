@@ -48,7 +48,7 @@ TEST(AotObject, NeedsOnlyLibcAndLibm) {
       EXPECT_TRUE(dlsym(libm, u.c_str()) || dlsym(libc, u.c_str())) << file << " needs " << u;
       EXPECT_EQ(u.find("hamux"), std::string::npos) << file << " needs " << u;
     }
-    std::vector<std::string> want{"m_kernel"};
+    std::vector<std::string> want{"m_kernel", "m_kernel_prepare"};
     for (const std::string& id : codegen::aot_param_ids(m)) want.push_back("m_param_" + id);
     std::sort(want.begin(), want.end());
     EXPECT_EQ(s.exported, want) << file;

@@ -158,16 +158,45 @@ class LoadedObject {
   std::unique_ptr<llvm::orc::LLJIT> jit_;
 };
 
-using KernelFn = void (*)(void* const*, int64_t, int64_t, char*, int64_t);
+// The raw kernel of an object (the ABI of llvm_emit.h): `name`_prepare and `name`.
+class RawKernel {
+ public:
+  using PrepareFn = void (*)(void* const*, char*);
+  using KernelFn = void (*)(void* const*, int64_t, int64_t, const char*, char*, int64_t);
+
+  RawKernel(LoadedObject& obj, const std::string& name, const codegen::Program& p)
+      : prepare_(obj.lookup<PrepareFn>(name + "_prepare")), fn_(obj.lookup<KernelFn>(name)), p_(p) {}
+
+  // The parameter-only values for `slots`, in a 64-byte aligned block.
+  const char* prepare(void* const* slots) {
+    char* shared = aligned(shared_, p_.shared_bytes);
+    prepare_(slots, shared);
+    return shared;
+  }
+  // Samples [b0, b1), k steps, with its own workspace, on `shared` from prepare().
+  void run(void* const* slots, int64_t b0, int64_t b1, const char* shared, int64_t steps) {
+    fn_(slots, b0, b1, shared, aligned(ws_, p_.workspace_bytes(b1 - b0)), steps);
+  }
+  // Both, for the whole of [b0, b1).
+  void operator()(void* const* slots, int64_t b0, int64_t b1, int64_t steps) { run(slots, b0, b1, prepare(slots), steps); }
+
+ private:
+  static char* aligned(std::vector<char>& v, int64_t bytes) {
+    v.assign(static_cast<size_t>(bytes) + 64, 0);
+    return v.data() + (64 - reinterpret_cast<uintptr_t>(v.data()) % 64) % 64;
+  }
+  PrepareFn prepare_;
+  KernelFn fn_;
+  const codegen::Program& p_;
+  std::vector<char> shared_, ws_;
+};
 
 // Runs the AOT kernel of `r` (loaded in-process) on a copy of `c`.
 template <class T>
 Outcome<T> run_aot(LoadedObject& obj, const codegen::AotResult& r, const Model& m, const Case<T>& c, double dt,
                    int64_t steps, const std::vector<const T*>& params) {
-  auto fn = obj.lookup<KernelFn>(r.prefix + "_kernel");
-  std::vector<char> ws(r.program.workspace_bytes(c.batch) + 64);
-  char* aligned = ws.data() + (64 - reinterpret_cast<uintptr_t>(ws.data()) % 64) % 64;
-  return run_program<T>(m, r.program, c, dt, params, [&](void* const* slots) { fn(slots, 0, c.batch, aligned, steps); });
+  RawKernel k(obj, r.prefix + "_kernel", r.program);
+  return run_program<T>(m, r.program, c, dt, params, [&](void* const* slots) { k(slots, 0, c.batch, steps); });
 }
 
 // max |a - b| / (1 + max |b|) over one vector: the error relative to the values' scale.

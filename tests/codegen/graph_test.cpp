@@ -6,6 +6,7 @@
 #include <set>
 
 #include "codegen/lower.h"
+#include "codegen/pack_weights.h"
 #include "compare.h"
 #include "graph/builder.h"
 #include "hamux/error.h"
@@ -151,6 +152,15 @@ TEST(RandomGraph, ContainsEveryOp) {
     EXPECT_TRUE(ops.count(static_cast<Op>(o))) << op_name(static_cast<Op>(o));
 }
 
+TEST(RandomGraph, HasGemmsWithAPackableWeight) {
+  // So that the packed-weight runs below do exercise packed GEMMs.
+  for (unsigned seed : {1u, 2u, 3u}) {
+    RandomGraph g(DType::F64, seed);
+    Program p = lower_graphs(g.all_nodes(), DType::F64);
+    EXPECT_GT(pack_weights(p, 0), 0) << "seed " << seed;
+  }
+}
+
 template <class T>
 void every_op(int threads, const codegen::CompileOptions& options = {}) {
   const DType dt = sizeof(T) == 8 ? DType::F64 : DType::F32;
@@ -177,6 +187,16 @@ codegen::CompileOptions runtime_contractions() {
 TEST(JitVsInterpreter, EveryOpFloat64) { every_op<double>(1); }
 TEST(JitVsInterpreter, EveryOpFloat32) { every_op<float>(1); }
 TEST(JitVsInterpreter, SlicesOnSeveralThreads) { every_op<double>(4); }
+// Every shared GEMM operand packed (pack_weights.h), however small.
+codegen::CompileOptions packed_weights() {
+  codegen::CompileOptions o;
+  o.pack_min_bytes = 0;
+  return o;
+}
+
+TEST(JitVsInterpreter, EveryOpWithPackedWeightsFloat64) { every_op<double>(1, packed_weights()); }
+TEST(JitVsInterpreter, EveryOpWithPackedWeightsFloat32) { every_op<float>(1, packed_weights()); }
+TEST(JitVsInterpreter, EveryOpWithPackedWeightsOnSeveralThreads) { every_op<double>(4, packed_weights()); }
 TEST(JitVsInterpreter, EveryOpWithRuntimeContractionsFloat64) { every_op<double>(1, runtime_contractions()); }
 TEST(JitVsInterpreter, EveryOpWithRuntimeContractionsFloat32) { every_op<float>(1, runtime_contractions()); }
 

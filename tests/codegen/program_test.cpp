@@ -13,14 +13,6 @@ namespace {
 
 using namespace ir;
 
-// Bytes of every batched buffer of one sample.
-int64_t per_sample_bytes(const Program& p) {
-  int64_t n = 0;
-  for (const Buffer& b : p.buffers)
-    if (b.batched) n += b.elements() * p.element_bytes();
-  return n;
-}
-
 TEST(SamplesPerCall, SmallSharedOperandsSplitTheSliceByTheCacheBudget) {
   // A 3x3 convolution (shared kernel of 3*3*4*8 floats) on 32x32 images: per-sample buffers
   // dominate, so a few samples per call fit the budget.
@@ -30,7 +22,7 @@ TEST(SamplesPerCall, SmallSharedOperandsSplitTheSliceByTheCacheBudget) {
   NodePtr x = input(0, "x", {32, 32, 4}, DType::F32);
   NodePtr y = make(Op::Conv2d, {x, param("K", {3, 3, 4, 8}, DType::F32)}, a);
   const Program p = lower_graphs({unary(Op::Tanh, y)}, DType::F32);
-  const int64_t bytes = per_sample_bytes(p);
+  const int64_t bytes = p.footprint_per_sample();  // every batched buffer of one sample
   ASSERT_GT(bytes, 32 * 32 * 12 * 4);  // at least x and the output
   EXPECT_EQ(samples_per_call(p, 100, 10 * bytes), 10);
   EXPECT_EQ(samples_per_call(p, 100, 10 * bytes + bytes / 2), 10);  // whole samples only
@@ -48,7 +40,7 @@ TEST(SamplesPerCall, LargeSharedContractionOperandKeepsTheWholeSlice) {
   // The same contraction with a small W (16x16) is split like any other program.
   NodePtr xs = input(0, "x", {16}, DType::F32);
   const Program q = lower_graphs({einsum("i,ij->j", {xs, param("W", {16, 16}, DType::F32)})}, DType::F32);
-  EXPECT_EQ(samples_per_call(q, 100, 4 * per_sample_bytes(q)), 4);
+  EXPECT_EQ(samples_per_call(q, 100, 4 * q.footprint_per_sample()), 4);
 }
 
 }  // namespace

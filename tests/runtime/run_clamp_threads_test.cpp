@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "ham_impl.h"
 #include "hamux/hamux.h"
 
 namespace hamux {
@@ -58,8 +59,31 @@ TEST(RunClamp, ElementMaskHoldsExactlyTheMaskedElements) {
   }
 }
 
+TEST(RunBlocks, BlocksFollowTheModelAndTheBatchOnly) {
+  // Light samples (1024 floats each) run 16 to a block; an Energy Transformer sample (64
+  // tokens x 256, ~1 MiB of buffers) alone. Blocks never exceed 64 samples and are
+  // multiples of 4 from 4 on (or the whole batch).
+  Ham hopfield = Ham::load(model_path("classical_hopfield.json"));
+  Ham et = Ham::load(model_path("energy_transformer.json"));
+  const Ham::Impl& h = RunAccess::ham(hopfield);
+  const Ham::Impl& e = RunAccess::ham(et);
+  EXPECT_EQ(block_size(h, 256), 16);
+  EXPECT_EQ(block_size(h, 100), 16);
+  EXPECT_EQ(block_size(h, 3), 3);
+  EXPECT_EQ(block_size(h, 1), 1);
+  EXPECT_EQ(block_size(h, 4096), 256 / 4);
+  EXPECT_EQ(block_count(h, 100), 7);
+  EXPECT_EQ(block_size(e, 8), 1);
+  EXPECT_EQ(block_size(e, 100), 8);
+  for (int64_t batch = 1; batch <= 300; ++batch) {
+    const int64_t b = block_size(h, batch);
+    EXPECT_TRUE(b >= 1 && b <= 64 && b <= batch && (b < 4 || b % 4 == 0 || b == batch)) << batch << " -> " << b;
+  }
+}
+
 TEST(RunThreads, OneAndTwoThreadsGiveIdenticalResults) {
-  for (const char* file : {"readme.json", "dense_am.json", "conv.json"}) {
+  // (classical_hopfield: packed 1024x1024 weights, blocks of 16 samples at batch 40.)
+  for (const char* file : {"readme.json", "dense_am.json", "conv.json", "classical_hopfield.json"}) {
     Ham ham = Ham::load(model_path(file));
     for (int64_t batch : {1, 5, 40}) {
       States a = ham.normal(batch, 9), b = a.clone(), c = a.clone();

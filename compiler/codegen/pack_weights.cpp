@@ -1,0 +1,54 @@
+// compiler/codegen/pack_weights.cpp - see pack_weights.h.
+#include "codegen/pack_weights.h"
+
+#include <map>
+#include <utility>
+
+#include "codegen/runtime_kernels.h"
+
+namespace hamux::codegen {
+
+int pack_weights(Program& p, int64_t min_bytes) {
+  // One packed buffer per (einsum node, operand): an einsum in the body and the same one in
+  // the epilogue (the final activations) read the same packed form.
+  std::map<std::pair<const ir::Node*, int>, int> packed;
+  int count = 0;
+  for (std::vector<Stage>* phase : {&p.body, &p.epilogue}) {
+    for (Stage& s : *phase) {
+      if (s.kind != StageKind::Einsum || s.args.size() != 2 || s.operand >= 0) continue;
+      for (int k = 0; k < 2; ++k) {
+        const int w = s.args[k], other = s.args[1 - k];
+        if (p.is_batched(w) || !p.is_batched(other) || p.buffers[w].elements() * p.element_bytes() < min_bytes)
+          continue;
+        auto [it, fresh] = packed.emplace(std::make_pair(s.expr.get(), k), -1);
+        if (fresh) {
+          Stage pack;
+          pack.kind = StageKind::Pack;
+          pack.expr = s.expr;
+          pack.args = s.args;
+          pack.operand = k;
+          const int64_t bytes = einsum_packed_bytes(einsum_descriptor(p, pack), k, p.dtype == ir::DType::F64);
+          if (bytes == 0) break;  // not one GEMM with this operand as B: the einsum stays as it is
+          Buffer b;
+          b.name = "t" + std::to_string(p.buffers.size()) + "_packed_" + p.buffers[w].name;
+          b.kind = BufferKind::Temp;
+          b.shape = {(bytes + p.element_bytes() - 1) / p.element_bytes()};
+          b.ws_offset = p.shared_bytes;
+          p.shared_bytes += (b.elements() * p.element_bytes() + 63) / 64 * 64;
+          pack.out = static_cast<int>(p.buffers.size());
+          p.buffers.push_back(std::move(b));
+          p.prologue.push_back(std::move(pack));
+          it->second = p.prologue.back().out;
+        }
+        if (it->second < 0) break;
+        s.args[k] = it->second;
+        s.operand = k;
+        ++count;
+        break;
+      }
+    }
+  }
+  return count;
+}
+
+}  // namespace hamux::codegen
