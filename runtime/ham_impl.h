@@ -67,8 +67,9 @@ inline StateData<double>& States::Impl::data<double>() { return f64; }
 //  - at least 256 KiB of the kernel's per-sample buffers, up to 16 samples (GEMM efficiency:
 //    the weights are packed once per run, pack_weights.h, so 16 samples per GEMM run as
 //    fast as the whole batch; docs/performance.md), and no fewer than batch / 16 samples;
-//  - at most 64 samples, a multiple of 4 from 4 on (Eigen's GEMM treats the samples in
-//    groups of 4; a sample outside a full group takes another, differently rounded path).
+//  - at most 64 samples, a multiple of 4 from 4 on, or the whole batch (Eigen's GEMM treats
+//    the samples in groups of 4; a sample outside a full group takes another, differently
+//    rounded path).
 inline int64_t block_size(const Ham::Impl& ham, int64_t batch) {
   const int64_t per_sample = std::max<int64_t>(ham.kernel->kernel().program().footprint_per_sample(), 1);
   const int64_t least = std::clamp<int64_t>((int64_t{256} << 10) / per_sample, 1, 16);

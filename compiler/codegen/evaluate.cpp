@@ -23,7 +23,7 @@ std::vector<Tensor<T>> evaluate(const std::vector<ir::NodePtr>& outputs,
                                 const std::map<std::string, Tensor<T>>& params, int64_t batch,
                                 int threads, const CompileOptions& options) {
   const ir::DType dtype = sizeof(T) == 4 ? ir::DType::F32 : ir::DType::F64;
-  auto kernel = compile(lower_graphs(outputs, dtype), options);
+  auto kernel = compile(lower_graphs(outputs, dtype, options.small_einsum_work), options);
   const Program& p = kernel->program();
 
   std::vector<void*> slots(p.num_external, nullptr);

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "codegen/program.h"
+#include "codegen/small_einsums.h"
 
 namespace hamux::codegen {
 
@@ -40,6 +41,10 @@ struct CompileOptions {
   // Shared GEMM operands of at least this many bytes are packed once per prepare()
   // (pack_weights.h); negative: none (only to measure what it buys).
   int64_t pack_min_bytes = 64 * 1024;
+  // For the callers that lower graphs before compiling them (StepKernel, evaluate): einsums
+  // of at most this many multiply-adds per sample become fused sums (small_einsums.h); 0:
+  // every einsum stays a contraction stage.
+  int64_t small_einsum_work = kSmallEinsumWork;
 };
 
 // The values a program's prologue computes from its parameter buffers (W + W^T, rate *

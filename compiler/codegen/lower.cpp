@@ -34,7 +34,8 @@ ir::NodePtr expand_logsumexp(const ir::NodePtr& x, const ir::Node& lse) {
 
 }  // namespace
 
-Lowerer::Lowerer(Program& program, const std::vector<ir::NodePtr>& roots) : p_(program) {
+Lowerer::Lowerer(Program& program, const std::vector<ir::NodePtr>& roots, int64_t small_einsum_work)
+    : p_(program) {
   // The owning pointer of every node, so that unchanged nodes can be reused as they are.
   std::unordered_map<const ir::Node*, ir::NodePtr> owner;
   std::vector<const ir::Node*> order = ir::topological_order(roots);
@@ -52,6 +53,7 @@ Lowerer::Lowerer(Program& program, const std::vector<ir::NodePtr>& roots) : p_(p
     ir::NodePtr out;
     if (n->op == ir::Op::LogSumExp) out = expand_logsumexp(ins[0], *n);
     else if (n->op == ir::Op::Add) out = merge_einsum_sum(ins[0], ins[1]);  // null: no merge
+    else if (n->op == ir::Op::Einsum) out = small_einsum_as_sum(*n, ins, small_einsum_work);  // null: a call
     if (!out) out = changed ? ir::make(n->op, ins, n->attrs) : owner.at(n);
     rewritten_[n] = out;
   }
@@ -248,7 +250,7 @@ void Lowerer::finish() {
   }
 }
 
-Program lower_graphs(const std::vector<ir::NodePtr>& outputs, ir::DType dtype) {
+Program lower_graphs(const std::vector<ir::NodePtr>& outputs, ir::DType dtype, int64_t small_einsum_work) {
   Program p;
   p.dtype = dtype;
   std::map<int, const ir::Node*> inputs;
@@ -269,7 +271,7 @@ Program lower_graphs(const std::vector<ir::NodePtr>& outputs, ir::DType dtype) {
                             shape_str(it->second->shape) + " and " + shape_str(n->shape));
     }
   }
-  Lowerer low(p, outputs);
+  Lowerer low(p, outputs, small_einsum_work);
   for (auto& [index, n] : inputs) low.add_input(index, n->attrs.name, n->shape);
   for (auto& [name, n] : params) low.add_param(name, n->shape);
   std::vector<int> outs;

@@ -10,7 +10,8 @@
 //  - everything else (elementwise ops, layout ops) is inlined into its consumer's loop.
 // LogSumExp is rewritten first into reduce_max, a fused sum of exp and log, so the
 // emitter only knows Sum and ReduceMax; sums of two contractions of one activation with
-// parameters become one contraction (merge_einsums.h).
+// parameters become one contraction (merge_einsums.h); tiny einsums become fused sums of
+// products (small_einsums.h).
 #pragma once
 
 #include <string>
@@ -19,13 +20,16 @@
 #include <vector>
 
 #include "codegen/program.h"
+#include "codegen/small_einsums.h"
 
 namespace hamux::codegen {
 
 class Lowerer {
  public:
   // `roots` are all graphs this program will compute (they decide consumer counts).
-  Lowerer(Program& program, const std::vector<ir::NodePtr>& roots);
+  // Einsums of at most `small_einsum_work` multiply-adds per sample become fused sums
+  // (small_einsums.h); 0: none.
+  Lowerer(Program& program, const std::vector<ir::NodePtr>& roots, int64_t small_einsum_work = kSmallEinsumWork);
 
   // The root after rewriting (LogSumExp expansion); `n` must be reachable from the roots.
   ir::NodePtr rewritten(const ir::NodePtr& n) const;
@@ -73,6 +77,7 @@ class Lowerer {
 // increasing index, batched), then the params (by name, shared), then one output per
 // graph ("out<k>", batched when it depends on an input). Throws hamux::Error when the
 // graphs disagree on an input's shape or on the dtype.
-Program lower_graphs(const std::vector<ir::NodePtr>& outputs, ir::DType dtype);
+Program lower_graphs(const std::vector<ir::NodePtr>& outputs, ir::DType dtype,
+                     int64_t small_einsum_work = kSmallEinsumWork);
 
 }  // namespace hamux::codegen

@@ -41,7 +41,7 @@ bool reads_overwritten_state(const Program& p, const ir::NodePtr& root, int i, i
 
 }  // namespace
 
-Program lower_step(const Model& model, const Derivation& d, bool energy) {
+Program lower_step(const Model& model, const Derivation& d, bool energy, int64_t small_einsum_work) {
   const ir::DType dt = model.dtype;
   const int n = static_cast<int>(model.neurons.size());
   if (static_cast<int>(d.activation.size()) != n || static_cast<int>(d.update.size()) != n)
@@ -62,7 +62,7 @@ Program lower_step(const Model& model, const Derivation& d, bool energy) {
 
   Program p;
   p.dtype = dt;
-  Lowerer low(p, roots);
+  Lowerer low(p, roots, small_einsum_work);
   std::vector<int> x_buf, xhat_buf;
   for (int i = 0; i < n; ++i)
     x_buf.push_back(low.add_input(i, "x[" + model.neurons[i].name + "]", model.neurons[i].shape));
@@ -124,7 +124,7 @@ Program lower_step(const Model& model, const Derivation& d, bool energy) {
 
 StepKernel::StepKernel(const Model& model, const Derivation& derivation, const StepOptions& options)
     : dtype_(model.dtype) {
-  kernel_ = compile(lower_step(model, derivation, options.energy), options.compile);
+  kernel_ = compile(lower_step(model, derivation, options.energy, options.compile.small_einsum_work), options.compile);
   const Program& p = kernel_->program();
   auto slot = [&](const std::string& param) { return p.buffers[p.params.at(param)].external; };
   const int n = static_cast<int>(model.neurons.size());

@@ -21,6 +21,7 @@
 
 #include "autodiff/derive.h"
 #include "codegen/jit.h"
+#include "codegen/small_einsums.h"
 #include "frontend/model.h"
 
 namespace hamux::codegen {
@@ -31,7 +32,8 @@ struct StepOptions {
 };
 
 // Builds the step program; exposed for inspection and tests.
-Program lower_step(const Model& model, const Derivation& derivation, bool energy);
+Program lower_step(const Model& model, const Derivation& derivation, bool energy,
+                   int64_t small_einsum_work = kSmallEinsumWork);
 
 class StepKernel {
  public:

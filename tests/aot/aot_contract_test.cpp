@@ -22,7 +22,7 @@ struct Graph {
 template <class T>
 void check_graph(const Graph& g, int64_t batch, double tol) {
   const ir::DType dt = std::is_same_v<T, float> ? ir::DType::F32 : ir::DType::F64;
-  const codegen::Program p = codegen::lower_graphs({g.out}, dt);
+  const codegen::Program p = codegen::lower_graphs({g.out}, dt, /*small_einsum_work=*/0);  // the emitted einsum loops
   LoadedObject obj(codegen::compile_program_aot(p, "k", {}));
   RawKernel k(obj, "k", p);
 

@@ -156,7 +156,7 @@ TEST(RandomGraph, HasGemmsWithAPackableWeight) {
   // So that the packed-weight runs below do exercise packed GEMMs.
   for (unsigned seed : {1u, 2u, 3u}) {
     RandomGraph g(DType::F64, seed);
-    Program p = lower_graphs(g.all_nodes(), DType::F64);
+    Program p = lower_graphs(g.all_nodes(), DType::F64, /*small_einsum_work=*/0);
     EXPECT_GT(pack_weights(p, 0), 0) << "seed " << seed;
   }
 }
@@ -175,12 +175,14 @@ void every_op(int threads, const codegen::CompileOptions& options = {}) {
   }
 }
 
-// The random graphs' convolutions have few channels, so by default the JIT emits them as
-// loops (aot_contract.h); the runtime routine (runtime_conv.cpp) that convolutions with many
-// channels call is checked on the same graphs with the emitted loops switched off.
+// The random graphs' contractions are small, so by default their einsums become fused sums
+// (small_einsums.h) and their convolutions emitted loops (aot_contract.h); the runtime
+// routines that large contractions call (runtime_kernels.cpp, runtime_conv.cpp) are checked
+// on the same graphs with both switched off.
 codegen::CompileOptions runtime_contractions() {
   codegen::CompileOptions o;
   o.conv_loops_max_channels = 0;
+  o.small_einsum_work = 0;
   return o;
 }
 
@@ -191,6 +193,7 @@ TEST(JitVsInterpreter, SlicesOnSeveralThreads) { every_op<double>(4); }
 codegen::CompileOptions packed_weights() {
   codegen::CompileOptions o;
   o.pack_min_bytes = 0;
+  o.small_einsum_work = 0;
   return o;
 }
 

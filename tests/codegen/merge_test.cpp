@@ -24,7 +24,7 @@ TEST(MergeEinsums, BilinearGradientIsOneGemmPerStep) {
     NodePtr w = param("W", {6, 6}, dt);
     return scale(-0.5, add(einsum("mk,k->m", {w, g}), einsum("m,mk->k", {g, w})));
   };
-  Program p = lower_graphs({gradient(DType::F64)}, DType::F64);
+  Program p = lower_graphs({gradient(DType::F64)}, DType::F64, 0);
   EXPECT_EQ(einsum_stages(p.body), 1);
   EXPECT_EQ(p.prologue.size(), 1u);  // the parameter sum
   for (int64_t batch : {1, 3, 17}) {
@@ -39,7 +39,7 @@ TEST(MergeEinsums, ParameterAxesArePermutedToMatch) {
   NodePtr p = param("P", {4, 3, 5}, DType::F64);
   NodePtr q = param("Q", {5, 4, 3}, DType::F64);
   NodePtr u = add(einsum("ijk,jk->i", {p, x}), einsum("ab,bca->c", {x, q}));
-  Program prog = lower_graphs({u}, DType::F64);
+  Program prog = lower_graphs({u}, DType::F64, 0);
   EXPECT_EQ(einsum_stages(prog.body), 1);
   check_against_interpreter<double>({u}, 5, 12, "permuted");
 }
@@ -50,7 +50,7 @@ TEST(MergeEinsums, NotMergedWhenTheOtherOperandIsBatched) {
   NodePtr y = input(1, "y", {4, 3}, DType::F64);
   NodePtr z = input(2, "z", {4, 3}, DType::F64);
   NodePtr u = add(einsum("i,ij->j", {x, y}), einsum("i,ij->j", {x, z}));
-  Program prog = lower_graphs({u}, DType::F64);
+  Program prog = lower_graphs({u}, DType::F64, 0);
   EXPECT_EQ(einsum_stages(prog.body), 2);
   check_against_interpreter<double>({u}, 3, 13, "batched operands");
 }
@@ -61,7 +61,7 @@ TEST(MergeEinsums, NotMergedWhenALetterIsSummedInsideTheParameter) {
   NodePtr p = param("P", {2, 3}, DType::F64);
   NodePtr q = param("Q", {2, 4}, DType::F64);
   NodePtr u = add(einsum("ij,j->i", {p, x}), einsum("ik,j->i", {q, x}));
-  Program prog = lower_graphs({u}, DType::F64);
+  Program prog = lower_graphs({u}, DType::F64, 0);
   EXPECT_EQ(einsum_stages(prog.body), 2);
   check_against_interpreter<double>({u}, 3, 14, "summed letter");
 }

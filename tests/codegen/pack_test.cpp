@@ -29,6 +29,7 @@ int stages_of(const std::vector<Stage>& phase, StageKind kind) {
 CompileOptions pack_everything() {
   CompileOptions o;
   o.pack_min_bytes = 0;
+  o.small_einsum_work = 0;
   o.disk_cache = false;
   return o;
 }
@@ -36,6 +37,7 @@ CompileOptions pack_everything() {
 CompileOptions pack_nothing() {
   CompileOptions o;
   o.pack_min_bytes = -1;
+  o.small_einsum_work = 0;
   o.disk_cache = false;
   return o;
 }
@@ -70,7 +72,7 @@ TEST(PackWeights, SmallAndBatchedOperandsStayAsTheyAre) {
   EXPECT_EQ(pack_weights(p, 64 * 1024), 0);
   // Two batched operands (xhat_a . xhat_b): nothing to pack at any threshold.
   NodePtr a = input(0, "a", {8, 6}, DType::F64), b = input(1, "b", {6, 5}, DType::F64);
-  Program q = lower_graphs({einsum("ij,jk->ik", {a, b})}, DType::F64);
+  Program q = lower_graphs({einsum("ij,jk->ik", {a, b})}, DType::F64, 0);
   EXPECT_EQ(pack_weights(q, 0), 0);
 }
 
@@ -98,7 +100,7 @@ template <class T>
 void packed_gemms_match_interpreter() {
   const DType dt = sizeof(T) == 8 ? DType::F64 : DType::F32;
   for (const auto& [name, g] : gemms(dt)) {
-    Program p = lower_graphs({g}, dt);
+    Program p = lower_graphs({g}, dt, 0);  // (small enough to become a sum otherwise)
     EXPECT_EQ(pack_weights(p, 0), 1) << name << "\n" << to_string(p);
     for (int64_t batch : {1, 3, 17, 256}) {
       check_against_interpreter<T>({g}, batch, 7, name + " packed, batch " + std::to_string(batch), 1, pack_everything());
@@ -131,7 +133,7 @@ struct Bound {
 std::shared_ptr<const Kernel> gemm_kernel(const CompileOptions& o) {
   NodePtr x = input(0, "x", {96}, DType::F64);
   NodePtr y = unary(Op::Tanh, einsum("k,kn->n", {x, param("W", {96, 80}, DType::F64)}));
-  return compile(lower_graphs({y}, DType::F64), o);
+  return compile(lower_graphs({y}, DType::F64, o.small_einsum_work), o);
 }
 
 TEST(PackWeights, ASamplesBitsDoNotDependOnTheCallsSliceInGroupsOfFour) {

@@ -39,7 +39,7 @@ TEST(SamplesPerCall, LargeSharedContractionOperandKeepsTheWholeSlice) {
   EXPECT_EQ(samples_per_call(p, 3, 1), 3);
   // The same contraction with a small W (16x16) is split like any other program.
   NodePtr xs = input(0, "x", {16}, DType::F32);
-  const Program q = lower_graphs({einsum("i,ij->j", {xs, param("W", {16, 16}, DType::F32)})}, DType::F32);
+  const Program q = lower_graphs({einsum("i,ij->j", {xs, param("W", {16, 16}, DType::F32)})}, DType::F32, 0);
   EXPECT_EQ(samples_per_call(q, 100, 4 * q.footprint_per_sample()), 4);
 }
 
