@@ -305,6 +305,26 @@ void bm_derive(benchmark::State& st, ModelEntry* m) {
   for (auto _ : st) benchmark::DoNotOptimize(derive(m->model));
 }
 
+// ---- the machine's peak: float32 FMA throughput of one core ----
+// 12 independent chains of acc = acc * a + b on 64-byte vectors (GCC contracts them to FMAs
+// with -march=native; on an AVX2 machine each is two 256-bit FMAs): enough chains to cover
+// the FMA latency of every current x86 core. Measured rather than computed from the nominal
+// clock, which a virtual machine reports as its TSC rate, whatever the turbo clock is.
+void bm_peak(benchmark::State& st) {
+  typedef float V __attribute__((vector_size(64)));
+  constexpr int kChains = 12, kRounds = 4096;
+  V acc[kChains], a, b;
+  for (int i = 0; i < 16; ++i) a[i] = 0.999999f, b[i] = 1e-7f;
+  for (int k = 0; k < kChains; ++k)
+    for (int i = 0; i < 16; ++i) acc[k][i] = static_cast<float>(k + i);
+  for (auto _ : st) {
+    for (int r = 0; r < kRounds; ++r)
+      for (int k = 0; k < kChains; ++k) acc[k] = acc[k] * a + b;
+    benchmark::DoNotOptimize(acc);
+  }
+  st.counters["flops"] = benchmark::Counter(2.0 * 16 * kChains * kRounds, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // ---- convolutions: emitted loops vs im2col + GEMM ----
 
 struct ConvEntry {
@@ -428,6 +448,8 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("step/" + id + "/interp/threads:1").c_str(), bm_interp, p)
         ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.2);
   }
+
+  benchmark::RegisterBenchmark("peak/fma_f32/threads:1", bm_peak)->Unit(benchmark::kMicrosecond);
 
   static std::vector<std::unique_ptr<ConvEntry>> convs;
   for (auto [c, o] : std::vector<std::pair<int64_t, int64_t>>{{3, 16}, {8, 8}, {16, 16}, {32, 32}, {64, 64}}) {

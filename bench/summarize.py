@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
-"""Tables for docs/performance.md from one benchmark run.
+"""The benchmark report of docs/performance.md, from one run of the benchmark tools.
 
-    python3 bench/summarize.py hamux_bench.json                # step and compile tables
-    python3 bench/summarize.py hamux_bench.json --jax jax.json  # the JAX table (scripts/bench.sh)
-    python3 bench/summarize.py hamux_bench2.json --jax jax2.json --threads 2
+    python3 bench/summarize.py --bench1 hamux_bench.json [--jax1 jax.json]
+                               [--bench2 hamux_bench2.json --jax2 jax2.json] [--title TEXT]
 
-hamux_bench.json: Google Benchmark JSON of build/bench/hamux_bench (medians of repetitions).
-jax.json: the output of tools/golden/bench_jax.py, from the same run.
+hamux_bench*.json: Google Benchmark JSON of build/bench/hamux_bench (medians of repetitions;
+--bench1 the 1-thread run with the compile and convolution benchmarks, --bench2 the 2-thread
+run). jax*.json: the output of tools/golden/bench_jax.py in the same run, same thread count.
+Prints Markdown: the machine, the step-time table per thread count (every engine, ratios,
+GFLOP/s against the machine's peak), the compile latencies and the convolution sweep.
 
-Peak FLOP rate of one core, from lscpu: GHz x FLOPs/cycle, where FLOPs/cycle for float32 is
-2 FMA units x (16 lanes with AVX-512, 8 with AVX2) x 2 FLOPs per FMA = 64 (AVX-512) or 32
-(AVX2). Two FMA units is an assumption (most server cores since Skylake-SP have two; some
-have one: then the true peak is half and the percentages double). The GHz is the nominal
-clock from the model name (or lscpu's max MHz); turbo clocks are not counted.
+Peak FLOP rate of one core: measured by hamux_bench's peak/fma_f32 (independent FMA chains on
+64-byte vectors), which is what the percentages use. Also printed, the nominal peak: GHz x
+FLOPs/cycle, where FLOPs/cycle for float32 is 2 FMA units x (16 lanes with AVX-512, 8 with
+AVX2) x 2 = 64 (AVX-512) or 32 (AVX2), and the GHz is lscpu's model name ("@ 2.50GHz"), else
+its max MHz, else /proc/cpuinfo's "cpu MHz" (a virtual machine's TSC rate, not its turbo clock).
 """
 import argparse
 import json
@@ -20,6 +22,7 @@ import re
 import subprocess
 
 WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+ENGINES = ("jit", "aot", "run", "eigen")
 
 # FLOPs per step of the whole batch: the contractions only (the elementwise work is
 # O(batch x neurons) and below 2% of these for W1, W2, W4, W5).
@@ -39,30 +42,62 @@ FLOPS = {
 }
 
 
-def peak_gflops():
-    """(GHz, float32 FLOPs per cycle, CPU name) of one core, from lscpu."""
-    text = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    m = re.search(r"Model name:.*@\s*([\d.]+)GHz", text)
+def run(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout
+    except OSError:
+        return ""
+
+
+def cpu():
+    """(model name, GHz or None, float32 FLOPs per cycle, flags text) of this machine."""
+    lscpu = run(["lscpu"])
+    name = re.search(r"Model name:\s*(.*)", lscpu)
+    name = name.group(1).strip() if name else "?"
+    ghz = None
+    m = re.search(r"@\s*([\d.]+)GHz", name)
     if m:
         ghz = float(m.group(1))
     else:
-        m = re.search(r"CPU max MHz:\s*([\d.]+)", text)
-        ghz = float(m.group(1)) / 1000 if m else None
-    flags = re.search(r"Flags:(.*)", text)
+        m = re.search(r"CPU max MHz:\s*([\d.]+)", lscpu)
+        if not m:
+            try:
+                m = re.search(r"cpu MHz\s*:\s*([\d.]+)", open("/proc/cpuinfo").read())
+            except OSError:
+                m = None
+        ghz = round(float(m.group(1)) / 1000, 2) if m else None
+    flags = re.search(r"Flags:(.*)", lscpu)
     flags = flags.group(1).split() if flags else []
     per_cycle = 64 if "avx512f" in flags else 32 if "avx2" in flags else 8
-    name = re.search(r"Model name:\s*(.*)", text)
-    return ghz, per_cycle, (name.group(1).strip() if name else "?")
+    simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE"
+    return name, ghz, per_cycle, simd
+
+
+def peak_measured(path):
+    """GFLOP/s of one core from hamux_bench's peak/fma_f32 benchmark (median), or None."""
+    data = json.load(open(path))
+    vals = sorted(b["flops"] for b in data["benchmarks"]
+                  if b["run_name"].startswith("peak/fma_f32") and "flops" in b
+                  and b.get("aggregate_name", "median") == "median")
+    return vals[len(vals) // 2] / 1e9 if vals else None
 
 
 def medians(path):
-    """{benchmark name: seconds per step (or per compile)} from the median aggregates."""
+    """{benchmark name: seconds per step (or per call)}, and the run's context: the median
+    aggregate of each benchmark, or the median of its runs where there is none (1 repetition)."""
     data = json.load(open(path))
-    med = {}
+    med, runs = {}, {}
     for b in data["benchmarks"]:
+        name = re.sub(r"/(min_time:[^/]*|real_time)", "", b["run_name"])
+        value = b.get("per_step", b["real_time"] / {"ms": 1e3, "us": 1e6, "ns": 1e9}[b["time_unit"]])
         if b.get("aggregate_name") == "median":
-            name = re.sub(r"/(min_time:[^/]*|real_time)", "", b["run_name"])
-            med[name] = b.get("per_step", b["real_time"] / {"ms": 1e3, "us": 1e6, "ns": 1e9}[b["time_unit"]])
+            med[name] = value
+        elif b.get("run_type", "iteration") == "iteration":
+            runs.setdefault(name, []).append(value)
+    for name, values in runs.items():
+        if name not in med:
+            values.sort()
+            med[name] = values[len(values) // 2]
     return med, data["context"]
 
 
@@ -75,71 +110,95 @@ def ratio(a, b):
 
 
 def gflops(w, t):
-    return "-" if t is None or w not in FLOPS else f"{FLOPS[w] / t / 1e9:.3g}"
+    return None if t is None else FLOPS[w] / t / 1e9
 
 
-def step_tables(med, ctx):
-    print("context:", json.dumps({k: ctx.get(k) for k in ("date", "host_name", "num_cpus", "mhz_per_cpu", "load_avg")}))
-    print()
-    print("| workload | threads | jit ms/step | eigen ms/step | interp ms/step | jit/eigen | interp/jit "
-          "| jit GFLOP/s | jit scalar math ms/step |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+def num(v, fmt="{:.3g}"):
+    return "-" if v is None else fmt.format(v)
+
+
+def machine(ctx, jax_versions, measured):
+    name, ghz, per_cycle, simd = cpu()
+    lines = [f"- CPU: `{name}`, {ctx.get('num_cpus')} cores as Google Benchmark counts them, {simd}; "
+             f"caches (Google Benchmark): " + ", ".join(
+                 f"L{c['level']} {c['type'].lower()} {c['size'] // 1024} KiB" for c in ctx.get("caches", [])),
+             f"- Date: {ctx.get('date')}; load average at the start of the run: "
+             f"{', '.join(f'{x:.2f}' for x in ctx.get('load_avg', []))}"]
+    if jax_versions:
+        lines.append(f"- JAX: {jax_versions}")
+    nominal = ghz * per_cycle if ghz else None
+    if measured:
+        lines.append(f"- Peak of one core, float32, measured (`peak/fma_f32`: independent FMA chains): "
+                     f"{measured:.0f} GFLOP/s" + (f"; nominal {ghz} GHz x {per_cycle} FLOP/cycle = {nominal:.0f} GFLOP/s"
+                                                  if nominal else "") + ". The % of peak below is of the measured one.")
+    elif nominal:
+        lines.append(f"- Peak of one core, float32: {ghz} GHz x {per_cycle} FLOP/cycle = {nominal:.0f} GFLOP/s")
+    return "\n".join(lines), (measured or nominal)
+
+
+def step_table(med, jax_t, threads, peak_core):
+    peak = peak_core * threads if peak_core else None
+    out = ["| workload | jit | aot | run | eigen | jax | interp | jit/eigen | jax/jit | interp/jit | aot/jit "
+           "| run/jit | jit GFLOP/s | jit % of peak | jax GFLOP/s |",
+           "|" + " --- |" * 15]
     for w in WORKLOADS:
-        for t in (1, 2):
-            jit = med.get(f"step/{w}/jit/threads:{t}")
-            if jit is None:
-                continue
-            eig = med.get(f"step/{w}/eigen/threads:{t}")
-            itp = med.get(f"step/{w}/interp/threads:1") if t == 1 else None
-            sca = med.get(f"step/{w}/jit_scalar_math/threads:1") if t == 1 else None
-            print(f"| {w} | {t} | {ms(jit)} | {ms(eig)} | {ms(itp)} | {ratio(jit, eig)} | "
-                  f"{ratio(itp, jit)} | {gflops(w, jit)} | {ms(sca)} |")
-    print()
-    print("| model | cold ms | disk hit ms | memory hit ms | derive ms |")
-    print("| --- | --- | --- | --- | --- |")
+        t = {e: med.get(f"step/{w}/{e}/threads:{threads}") for e in ENGINES}
+        jx = jax_t.get(w) if jax_t else None
+        itp = med.get(f"step/{w}/interp/threads:1") if threads == 1 else None
+        jit = t["jit"]
+        pct = None if jit is None or not peak else 100 * gflops(w, jit) / peak
+        out.append(f"| {w} | {ms(jit)} | {ms(t['aot'])} | {ms(t['run'])} | {ms(t['eigen'])} | {ms(jx)} | "
+                   f"{ms(itp)} | {ratio(jit, t['eigen'])} | {ratio(jx, jit)} | {ratio(itp, jit)} | "
+                   f"{ratio(t['aot'], jit)} | {ratio(t['run'], jit)} | {num(gflops(w, jit))} | "
+                   f"{num(pct, '{:.1f}')} | {num(gflops(w, jx))} |")
+    return "\n".join(out)
+
+
+def compile_table(med):
+    out = ["| model | cold | disk hit | memory hit | derive |", "| --- | --- | --- | --- | --- |"]
     for m in sorted({n.split("/")[1] for n in med if n.startswith("compile/")}):
         g = lambda k: f"{med[k] * 1e3:.3g}" if k in med else "-"
-        print(f"| {m} | {g(f'compile/{m}/cold')} | {g(f'compile/{m}/disk')} | {g(f'compile/{m}/memory')} | "
-              f"{g(f'derive/{m}')} |")
+        out.append(f"| {m} | {g(f'compile/{m}/cold')} | {g(f'compile/{m}/disk')} | {g(f'compile/{m}/memory')} | "
+                   f"{g(f'derive/{m}')} |")
+    return "\n".join(out)
 
 
-def jax_table(med, ctx, jax_t, threads):
-    ghz, per_cycle, cpu = peak_gflops()
-    peak = ghz * per_cycle * threads if ghz else None
-    print(f"machine: {cpu}, {ctx.get('num_cpus')} cpus, load average {ctx.get('load_avg')}, date {ctx.get('date')}")
-    print(f"versions: jax {jax_t.get('jax_version')}, hamux (python) 0.2.2")
-    if peak:
-        print(f"peak ({threads} core(s), float32): {threads} x {ghz} GHz x {per_cycle} FLOP/cycle = {peak:.0f} GFLOP/s")
-    if threads == 1:
-        print("threads: 1 (all processes pinned with taskset -c 0; hamux_bench threads:1; "
-              "XLA --xla_cpu_multi_thread_eigen=false)")
-    else:
-        print(f"threads: {threads} (processes on cores 0-{threads - 1}; hamux_bench threads:{threads}; "
-              "XLA's default thread pool)")
-    print()
-    print("| workload | hamux jit ms/step | eigen ms/step | jax ms/step | jit/eigen | jax/jit "
-          "| jit GFLOP/s | jit % of peak | jax GFLOP/s |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for w in WORKLOADS:
-        jit = med.get(f"step/{w}/jit/threads:{threads}")
-        eig = med.get(f"step/{w}/eigen/threads:{threads}")
-        jx = jax_t.get(w)
-        pct = "-" if jit is None or not peak else f"{100 * FLOPS[w] / jit / 1e9 / peak:.1f}"
-        print(f"| {w} | {ms(jit)} | {ms(eig)} | {ms(jx)} | {ratio(jit, eig)} | {ratio(jx, jit)} | "
-              f"{gflops(w, jit)} | {pct} | {gflops(w, jx)} |")
+def conv_table(med):
+    sizes = sorted({n.split("/")[1] for n in med if n.startswith("conv/")},
+                   key=lambda s: [int(x) for x in re.findall(r"\d+", s)])
+    out = ["| channels in, out | emitted loops | im2col + GEMM | loops / GEMM |", "| --- | --- | --- | --- |"]
+    for s in sizes:
+        lo, ge = med.get(f"conv/{s}/loops"), med.get(f"conv/{s}/gemm")
+        c = re.findall(r"\d+", s)
+        out.append(f"| {c[0]}, {c[1]} | {num(lo and lo * 1e3)} | {num(ge and ge * 1e3)} | {ratio(lo, ge)} |")
+    return "\n".join(out)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("bench_json")
-    ap.add_argument("--jax", help="tools/golden/bench_jax.py output: print the JAX table only")
-    ap.add_argument("--threads", type=int, default=1, help="the thread count of the JAX table")
+    ap.add_argument("--bench1", required=True)
+    ap.add_argument("--jax1")
+    ap.add_argument("--bench2")
+    ap.add_argument("--jax2")
     a = ap.parse_args()
-    med, ctx = medians(a.bench_json)
-    if a.jax:
-        jax_table(med, ctx, json.load(open(a.jax)), a.threads)
-    else:
-        step_tables(med, ctx)
+    med1, ctx = medians(a.bench1)
+    jax1 = json.load(open(a.jax1)) if a.jax1 else None
+    med2 = medians(a.bench2)[0] if a.bench2 else None
+    jax2 = json.load(open(a.jax2)) if a.jax2 else None
+    versions = jax1.get("versions") or jax1.get("jax_version") if jax1 else None
+    text, peak_core = machine(ctx, versions, peak_measured(a.bench1))
+    print("### Machine\n")
+    print(text)
+    print("\n### Step time, 1 thread (ms per step of the whole batch, medians)\n")
+    print(step_table(med1, jax1, 1, peak_core))
+    if med2:
+        print("\n### Step time, 2 threads (ms per step of the whole batch, medians)\n")
+        print(step_table(med2, jax2, 2, peak_core))
+    print("\n### Compile latency (ms, medians)\n")
+    print(compile_table(med1))
+    if any(n.startswith("conv/") for n in med1):
+        print("\n### Convolutions: emitted loops vs im2col + GEMM (ms per call, batch 32)\n")
+        print(conv_table(med1))
 
 
 if __name__ == "__main__":

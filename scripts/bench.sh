@@ -1,30 +1,43 @@
 #!/usr/bin/env bash
-# One command for the benchmark of issue 8 (not part of the tests):
-#   builds bench/ (hamux_bench), creates a Python virtual environment from PyPI (hamux, jax,
-#   numpy), runs W1-W5 for the hamux JIT and the hand-written Eigen step (Google Benchmark) and
-#   W1-W5 for the JAX hamux library (whole loop under jax.jit + lax.fori_loop, float32), on 1
-#   thread and then on 2 (when the machine has 2 cores), and prints a table of ratios and
-#   GFLOP/s for each thread count, all from this run.
+# scripts/bench.sh - the benchmark of issues 4 and 8 (not part of the tests).
 #
-#   scripts/bench.sh                 # build dir: build/ (or $BUILD_DIR), venv: $BUILD_DIR/venv
-#   HAMUX_VENV=DIR scripts/bench.sh  # use (or create) the virtual environment in DIR
-#   REPS=5 scripts/bench.sh          # repetitions (default 3)
+# Builds bench/ (hamux_bench) in Release, creates a Python virtual environment from PyPI
+# (hamux, jax, numpy), and runs, all in this one run:
+#   - W1-W5 (brief section 4) for the hamux JIT, the AOT object, hamux::run (the public
+#     API), the hand-written Eigen step and the reference interpreter (Google Benchmark),
+#     plus the compile latency of every contract model and the convolution sweep;
+#   - W1-W5 on the JAX hamux library (whole loop under jax.jit + lax.fori_loop, float32);
+#   on 1 thread (every process pinned to core 0), then on 2 (cores 0 and 1) when the machine
+#   has them. It prints the report (ratios against the baselines measured here, GFLOP/s
+#   against this machine's peak) and writes it into docs/performance.md, between the
+#   markers "<!-- bench.sh: begin -->" and "<!-- bench.sh: end -->".
+#
+#   bash scripts/bench.sh                 # build dir: build/ (or $BUILD_DIR), venv: $BUILD_DIR/venv
+#   HAMUX_VENV=DIR bash scripts/bench.sh  # use (or create) the virtual environment in DIR
+#   REPS=5 bash scripts/bench.sh          # repetitions (default 3)
+#   JAX=0 bash scripts/bench.sh           # without the JAX columns (no venv, no PyPI)
+#   DOC=FILE bash scripts/bench.sh        # write the report there ("-": nowhere)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
 venv="${HAMUX_VENV:-$build/venv}"
 reps="${REPS:-3}"
+doc="${DOC:-$root/docs/performance.md}"
 out="$build/bench-results"
 mkdir -p "$out"
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release > "$out/cmake.log"
 cmake --build "$build" --target hamux_bench -j"${JOBS:-2}" > "$out/build.log"
 
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --upgrade pip
+py=python3
+if [ "${JAX:-1}" != 0 ]; then
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --upgrade pip
+  fi
+  "$venv/bin/pip" install --quiet "hamux==0.2.2" jax numpy fastcore equinox
+  py="$venv/bin/python"
 fi
-"$venv/bin/pip" install --quiet "hamux==0.2.2" jax numpy fastcore equinox
 
 # 1 thread: pin every timed process to one core. XLA's CPU runtime starts its own worker
 # threads whatever XLA_FLAGS say (measured: 2x faster on 2 cores than pinned), so flags alone
@@ -38,22 +51,54 @@ else
   echo "bench.sh: no taskset, JAX may use more threads than asked" >&2
 fi
 
-${pin1[@]+"${pin1[@]}"} "$build/bench/hamux_bench" --benchmark_filter='^step/W[1-5]/(jit|eigen)/threads:1(/|$)' \
-  --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
-  --benchmark_out="$out/hamux_bench.json" --benchmark_out_format=json > "$out/hamux_bench.txt"
-XLA_FLAGS="--xla_cpu_multi_thread_eigen=false" \
-  ${pin1[@]+"${pin1[@]}"} "$venv/bin/python" "$root/tools/golden/bench_jax.py" --models "$root/examples/models" \
-  --reps "$reps" | grep -v '^Post init$' > "$out/jax.json"
-"$venv/bin/python" "$root/bench/summarize.py" "$out/hamux_bench.json" --jax "$out/jax.json" \
-  | tee "$out/table.md"
+bench() {  # bench OUT.json FILTER PIN...
+  local json="$1" filter="$2"
+  shift 2
+  "$@" "$build/bench/hamux_bench" --benchmark_filter="$filter" --benchmark_repetitions="$reps" \
+    --benchmark_report_aggregates_only=true --benchmark_out="$json" --benchmark_out_format=json \
+    > "${json%.json}.txt"
+}
+jax() {  # jax OUT.json PIN...
+  local json="$1"
+  shift
+  if [ "${JAX:-1}" = 0 ]; then echo '{}' > "$json"; return; fi
+  "$@" "$py" "$root/tools/golden/bench_jax.py" --models "$root/examples/models" --reps "$reps" \
+    | grep -v '^Post init$' > "$json"
+}
 
+args=()
+bench "$out/hamux_bench1.json" '^(peak/|step/W[1-5]/[a-z_]+/threads:1|conv/|compile/|derive/)' ${pin1[@]+"${pin1[@]}"}
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false" jax "$out/jax1.json" ${pin1[@]+"${pin1[@]}"}
+args+=(--bench1 "$out/hamux_bench1.json" --jax1 "$out/jax1.json")
 if [ "$(nproc)" -ge 2 ]; then
-  ${pin2[@]+"${pin2[@]}"} "$build/bench/hamux_bench" --benchmark_filter='^step/W[1-5]/(jit|eigen)/threads:2(/|$)' \
-    --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
-    --benchmark_out="$out/hamux_bench2.json" --benchmark_out_format=json > "$out/hamux_bench2.txt"
-  ${pin2[@]+"${pin2[@]}"} "$venv/bin/python" "$root/tools/golden/bench_jax.py" --models "$root/examples/models" \
-    --reps "$reps" | grep -v '^Post init$' > "$out/jax2.json"
+  bench "$out/hamux_bench2.json" '^step/W[1-5]/(jit|aot|run|eigen)/threads:2' ${pin2[@]+"${pin2[@]}"}
+  jax "$out/jax2.json" ${pin2[@]+"${pin2[@]}"}
+  args+=(--bench2 "$out/hamux_bench2.json" --jax2 "$out/jax2.json")
+fi
+
+{
+  echo "Generated by \`scripts/bench.sh\` (REPS=$reps) at commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')."
   echo
-  "$venv/bin/python" "$root/bench/summarize.py" "$out/hamux_bench2.json" --jax "$out/jax2.json" --threads 2 \
-    | tee -a "$out/table.md"
+  python3 "$root/bench/summarize.py" "${args[@]}"
+} | tee "$out/report.md"
+
+if [ "$doc" != "-" ]; then
+  python3 - "$doc" "$out/report.md" <<'EOF'
+import sys
+doc, report = sys.argv[1], open(sys.argv[2]).read().rstrip("\n")
+begin, end = "<!-- bench.sh: begin -->", "<!-- bench.sh: end -->"
+try:
+    text = open(doc).read()
+except FileNotFoundError:
+    text = ""
+block = f"{begin}\n{report}\n{end}"
+if begin in text and end in text:
+    text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+else:
+    text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
+open(doc + ".tmp", "w").write(text)
+import os
+os.replace(doc + ".tmp", doc)
+print(f"bench.sh: wrote the report into {doc}", file=sys.stderr)
+EOF
 fi

@@ -9,6 +9,7 @@ sets --xla_cpu_multi_thread_eigen=false and pins the process to one core with ta
     python3 tools/golden/bench_jax.py --models examples/models [--reps 5]
 """
 import argparse
+import importlib.metadata
 import json
 import os
 import sys
@@ -70,6 +71,8 @@ def main():
     a = ap.parse_args()
     out = {w: time_workload(a.models, *spec, a.reps) for w, spec in WORKLOADS.items()}
     out["jax_version"] = jax.__version__
+    out["versions"] = f"jax {jax.__version__}, jaxlib {importlib.metadata.version('jaxlib')}, " \
+                      f"hamux (Python) {importlib.metadata.version('hamux')}"
     print(json.dumps(out))
 
 
