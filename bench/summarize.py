@@ -117,6 +117,27 @@ def num(v, fmt="{:.3g}"):
     return "-" if v is None else fmt.format(v)
 
 
+def versions():
+    """The toolchain the benchmark was built with, as far as this machine tells."""
+    out = []
+    llvm = run(["/usr/lib/llvm-19/bin/llvm-config", "--version"]).strip()
+    if llvm:
+        out.append(f"LLVM {llvm}")
+    cxx = run(["c++", "--version"]).splitlines()
+    if cxx:
+        out.append(cxx[0])
+    try:
+        macros = open("/usr/include/eigen3/Eigen/src/Core/util/Macros.h").read()
+        v = [re.search(rf"#define EIGEN_{k}_VERSION (\d+)", macros).group(1) for k in ("WORLD", "MAJOR", "MINOR")]
+        out.append("Eigen " + ".".join(v))
+    except (OSError, AttributeError):
+        pass
+    gb = run(["dpkg-query", "-W", "-f=${Version}", "libbenchmark-dev"]).strip()
+    if gb:
+        out.append(f"Google Benchmark {gb}")
+    return ", ".join(out)
+
+
 def machine(ctx, jax_versions, measured):
     name, ghz, per_cycle, simd = cpu()
     lines = [f"- CPU: `{name}`, {ctx.get('num_cpus')} cores as Google Benchmark counts them, {simd}; "
@@ -124,6 +145,7 @@ def machine(ctx, jax_versions, measured):
                  f"L{c['level']} {c['type'].lower()} {c['size'] // 1024} KiB" for c in ctx.get("caches", [])),
              f"- Date: {ctx.get('date')}; load average at the start of the run: "
              f"{', '.join(f'{x:.2f}' for x in ctx.get('load_avg', []))}"]
+    lines.append(f"- Built with: {versions()} (Release, -O3 -march=native)")
     if jax_versions:
         lines.append(f"- JAX: {jax_versions}")
     nominal = ghz * per_cycle if ghz else None

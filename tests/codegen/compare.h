@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "codegen/evaluate.h"
+#include "codegen/program.h"
 #include "graph/ir.h"
 #include "interp/interpreter.h"
 
@@ -63,6 +64,13 @@ void expect_close(const std::vector<Tensor<T>>& got, const std::vector<Tensor<T>
       }
     }
   }
+}
+
+// How many stages of `phase` are of `kind` (for tests of what the lowering produced).
+inline int stages_of(const std::vector<Stage>& phase, StageKind kind) {
+  int n = 0;
+  for (const Stage& s : phase) n += s.kind == kind;
+  return n;
 }
 
 template <class T>

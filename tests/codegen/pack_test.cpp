@@ -19,12 +19,7 @@ namespace {
 
 using namespace ir;
 using testing::check_against_interpreter;
-
-int stages_of(const std::vector<Stage>& phase, StageKind kind) {
-  int n = 0;
-  for (const Stage& s : phase) n += s.kind == kind;
-  return n;
-}
+using testing::stages_of;
 
 CompileOptions pack_everything() {
   CompileOptions o;

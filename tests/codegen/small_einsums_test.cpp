@@ -12,21 +12,16 @@ namespace {
 
 using namespace ir;
 using testing::check_against_interpreter;
-
-int count(const std::vector<Stage>& phase, StageKind kind) {
-  int n = 0;
-  for (const Stage& s : phase) n += s.kind == kind;
-  return n;
-}
+using testing::stages_of;
 
 TEST(SmallEinsums, ReadmeStepHasNoContractionCalls) {
   // Its four products (7x9 and 8x9 weights, forward and back) are Reduce stages.
   const Model m = load_model(std::string(HAMUX_MODELS_DIR) + "/readme.json");
   const Derivation d = derive(m);
   const Program p = lower_step(m, d, false);
-  EXPECT_EQ(count(p.body, StageKind::Einsum), 0) << to_string(p);
+  EXPECT_EQ(stages_of(p.body, StageKind::Einsum), 0) << to_string(p);
   const Program calls = lower_step(m, d, false, /*small_einsum_work=*/0);
-  EXPECT_EQ(count(calls.body, StageKind::Einsum), 4) << to_string(calls);
+  EXPECT_EQ(stages_of(calls.body, StageKind::Einsum), 4) << to_string(calls);
 }
 
 TEST(SmallEinsums, LargeAndDiagonalEinsumsStayContractions) {
