@@ -38,8 +38,8 @@ struct CompileOptions {
   // emitted into the kernel (aot_contract.h), the others as im2col + Eigen GEMM; 0: all on
   // GEMM. The default is the crossover measured in docs/performance.md.
   int64_t conv_loops_max_channels = 32;
-  // Shared GEMM operands of at least this many bytes are packed once per prepare()
-  // (pack_weights.h); negative: none (only to measure what it buys).
+  // Shared GEMM operands of at least this many bytes are packed in the prologue, once per
+  // prepare() (pack_weights.h); negative: none (only to measure what it buys).
   int64_t pack_min_bytes = 64 * 1024;
   // For the callers that lower graphs before compiling them (StepKernel, evaluate): einsums
   // of at most this many multiply-adds per sample become fused sums (small_einsums.h); 0:
@@ -97,6 +97,9 @@ class Kernel {
   uint64_t key_;
 };
 
+// Packs the program's GEMM weights (pack_weights.h, CompileOptions::pack_min_bytes), then
+// returns the kernel of the packed program (Kernel::program()) from the memory cache, the
+// disk cache, or LLVM. A Prepared belongs to the kernel that made it.
 std::shared_ptr<const Kernel> compile(Program program, const CompileOptions& options = {});
 
 // Counters since process start (for tests and diagnostics).

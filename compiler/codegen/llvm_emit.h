@@ -1,17 +1,21 @@
-// compiler/codegen/llvm_emit.h - loop program -> one LLVM function.
+// compiler/codegen/llvm_emit.h - loop program -> the kernel's LLVM functions.
 //
-// The emitted function has the C signature
+// The emitted module defines two functions with the C signatures
 //
+//   void NAME_prepare(void* const* buffers, char* shared);
 //   void NAME(void* const* buffers, int64_t batch_begin, int64_t batch_end,
-//             char* workspace, int64_t k_steps);
+//             const char* shared, char* workspace, int64_t k_steps);
 //
 // `buffers[slot]` points at the external buffer with that slot (program.h): batched ones
-// hold the WHOLE batch (sample b starts at b * elements), and only samples in
-// [batch_begin, batch_end) are read or written, so disjoint slices may run on several
-// threads at once, each with its own workspace of Program::workspace_bytes(end - begin)
-// bytes (64-byte aligned). The prologue runs once, the body k_steps times, the epilogue
-// once. Loops are plain counted loops over row-major indices, written so that LLVM's O3
-// pipeline vectorises the innermost one for the host's vector width.
+// hold the WHOLE batch (sample b starts at b * elements). NAME_prepare runs the prologue
+// (parameter-only values) into `shared`, Program::shared_bytes bytes. NAME runs the body
+// k_steps times and then the epilogue on samples [batch_begin, batch_end) only, reading
+// `shared` (never writing it) and keeping per-sample temporaries in `workspace`,
+// Program::workspace_bytes(end - begin) bytes; so disjoint slices may run on several
+// threads at once with one prepared block, each with its own workspace (both 64-byte
+// aligned). Each calls an internal function that takes every buffer as a noalias argument.
+// Loops are plain counted loops over row-major indices, written so that LLVM's O3 pipeline
+// vectorises the innermost one for the host's vector width.
 #pragma once
 
 #include <memory>
