@@ -377,8 +377,9 @@ class Emitter {
   void einsum(const Stage& s) {
     llvm::Constant* desc = i64_array(einsum_descriptor(p_, s), "einsum_desc");
     if (s.kind == StageKind::Pack) {
-      b_.CreateCall(runtime("hamux_einsum_pack", {ptr_, i64_, ptr_, ptr_}),
-                    {desc, b_.getInt64(s.operand), slice_start(s.args[s.operand]), slice_start(s.out)});
+      b_.CreateCall(runtime("hamux_einsum_pack", {ptr_, i64_, ptr_, ptr_, ptr_}),
+                    {desc, b_.getInt64(s.operand), i64_array(s.blocking, "pack_blocking"),
+                     slice_start(s.args[s.operand]), slice_start(s.out)});
       return;
     }
     llvm::IRBuilder<> eb(entry_, entry_->begin());

@@ -27,8 +27,10 @@ int pack_weights(Program& p, int64_t min_bytes) {
           pack.expr = s.expr;
           pack.args = s.args;
           pack.operand = k;
-          const int64_t bytes = einsum_packed_bytes(einsum_descriptor(p, pack), k, p.dtype == ir::DType::F64);
-          if (bytes == 0) break;  // not one GEMM with this operand as B: the einsum stays as it is
+          const PackBlocking pb = einsum_pack_blocking(einsum_descriptor(p, pack), k, p.dtype == ir::DType::F64);
+          if (pb.bytes == 0) break;  // not one GEMM with this operand as B: the einsum stays as it is
+          pack.blocking = {pb.kc, pb.mc, pb.nc};
+          const int64_t bytes = pb.bytes;
           Buffer b;
           b.name = "t" + std::to_string(p.buffers.size()) + "_packed_" + p.buffers[w].name;
           b.kind = BufferKind::Temp;

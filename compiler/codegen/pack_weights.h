@@ -11,7 +11,7 @@
 //
 // Packed: a shared operand of at least `min_bytes` of a two-operand einsum of the body or
 // the epilogue whose other operand is batched and which runs as one GEMM with the shared
-// operand as B (einsum_packed_bytes > 0). The JIT's compile() applies it
+// operand as B (einsum_pack_blocking says so; its blocking is fixed in the Pack stage). The JIT's compile() applies it
 // (CompileOptions::pack_min_bytes); AOT objects have no GEMM runtime (their contractions
 // are emitted loops) and do not.
 #pragma once

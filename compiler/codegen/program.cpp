@@ -124,8 +124,8 @@ void print_stages(std::ostringstream& os, const Program& p, const char* title,
         os << ")\n";
         break;
       case StageKind::Pack:
-        os << "  " << out.name << " = pack operand " << s.operand << " of " << ir::op_name(s.expr->op)
-           << attrs_str(*s.expr) << "(";
+        os << "  " << out.name << " = pack operand " << s.operand << " blocking=" << ints(s.blocking) << " of "
+           << ir::op_name(s.expr->op) << attrs_str(*s.expr) << "(";
         for (size_t i = 0; i < s.args.size(); ++i) os << (i ? ", " : "") << p.buffers[s.args[i]].name;
         os << ")\n";
         break;

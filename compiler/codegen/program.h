@@ -62,6 +62,7 @@ struct Stage {
   std::vector<int64_t> axes;   // Reduce: reduced axes of expr->shape
   std::vector<int> args;       // Einsum/Conv: operand buffers; Pack: the operand's buffer
   int operand = -1;            // Pack: which einsum operand; Einsum: the packed one (or -1)
+  std::vector<int64_t> blocking;  // Pack: the GEMM blocking kc, mc, nc it packs for
   // Materialised nodes that `expr` reads, with their buffers, fixed when the stage is
   // lowered (a node may live in different buffers in different phases).
   std::unordered_map<const ir::Node*, int> bound;

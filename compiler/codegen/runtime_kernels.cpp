@@ -375,11 +375,11 @@ T* aligned_scratch(int64_t n) {
 }
 
 template <class T>
-void pack_weight(const int64_t* desc, int64_t k, const T* src, char* dst) {
+void pack_weight(const int64_t* desc, int64_t k, const int64_t* blocking, const T* src, char* dst) {
   using namespace Eigen::internal;
   using Traits = gebp_traits<T, T>;
   const EinsumCall& c = einsum_call(desc, 1);
-  if (!packable(c, static_cast<int>(k))) return;  // einsum_packed_bytes said 0: never packed
+  if (!packable(c, static_cast<int>(k))) return;  // einsum_pack_blocking said 0: never packed
   const GemmPlan& p = c.plan;
   const int64_t N = p.N, K = p.K;
   if (p.b_perm) {
@@ -387,7 +387,8 @@ void pack_weight(const int64_t* desc, int64_t k, const T* src, char* dst) {
     permute(src, p.b, s, p.bkn);
     src = s;
   }
-  PackedHeader h = blocking<T>(K, N);
+  PackedHeader h{};
+  h.kc = blocking[0], h.mc = blocking[1], h.nc = blocking[2], h.N = N, h.K = K;
   std::memcpy(dst, &h, sizeof h);
   T* out = reinterpret_cast<T*>(dst + sizeof h);
   // B (K x N) row-major is B^T (N x K) column-major with stride N; stored transposed
@@ -463,12 +464,12 @@ void einsum_packed(const int64_t* desc, int64_t nb, const T* const* ops, T* out,
 
 }  // namespace
 
-int64_t einsum_packed_bytes(const std::vector<int64_t>& desc, int k, bool f64) {
+PackBlocking einsum_pack_blocking(const std::vector<int64_t>& desc, int k, bool f64) {
   const EinsumCall& c = einsum_call(desc.data(), 1);
-  if (!packable(c, k)) return 0;
-  const int64_t elements = f64 ? packed_elements<double>(blocking<double>(c.plan.K, c.plan.N))
-                               : packed_elements<float>(blocking<float>(c.plan.K, c.plan.N));
-  return static_cast<int64_t>(sizeof(PackedHeader)) + elements * (f64 ? 8 : 4);
+  if (!packable(c, k)) return {};
+  const PackedHeader h = f64 ? blocking<double>(c.plan.K, c.plan.N) : blocking<float>(c.plan.K, c.plan.N);
+  const int64_t elements = f64 ? packed_elements<double>(h) : packed_elements<float>(h);
+  return {h.kc, h.mc, h.nc, static_cast<int64_t>(sizeof(PackedHeader)) + elements * (f64 ? 8 : 4)};
 }
 
 }  // namespace hamux::codegen
@@ -480,11 +481,11 @@ void hamux_einsum_f32(const int64_t* desc, int64_t nb, const float* const* ops, 
 void hamux_einsum_f64(const int64_t* desc, int64_t nb, const double* const* ops, double* out) {
   hamux::codegen::einsum<double>(desc, nb, ops, out);
 }
-void hamux_einsum_pack_f32(const int64_t* desc, int64_t k, const float* src, char* dst) {
-  hamux::codegen::pack_weight<float>(desc, k, src, dst);
+void hamux_einsum_pack_f32(const int64_t* desc, int64_t k, const int64_t* blocking, const float* src, char* dst) {
+  hamux::codegen::pack_weight<float>(desc, k, blocking, src, dst);
 }
-void hamux_einsum_pack_f64(const int64_t* desc, int64_t k, const double* src, char* dst) {
-  hamux::codegen::pack_weight<double>(desc, k, src, dst);
+void hamux_einsum_pack_f64(const int64_t* desc, int64_t k, const int64_t* blocking, const double* src, char* dst) {
+  hamux::codegen::pack_weight<double>(desc, k, blocking, src, dst);
 }
 void hamux_einsum_packed_f32(const int64_t* desc, int64_t nb, const float* const* ops, float* out, int64_t k) {
   hamux::codegen::einsum_packed<float>(desc, nb, ops, out, k);

@@ -21,7 +21,9 @@
 // whole call - that operand can be packed once, in the kernel's prologue, into the panel
 // layout Eigen's GEMM micro-kernel reads. Every call of the step (one per slice, block and
 // step) then packs only its small batched operand. The packed block starts with a 64-byte
-// header (the blocking sizes) and holds the panels 64-byte aligned.
+// header (the blocking sizes) and holds the panels 64-byte aligned. The blocking is chosen
+// when the kernel is compiled and passed to the pack routine, so a cached kernel run on a
+// machine with other cache sizes still packs into exactly the bytes it was compiled for.
 #pragma once
 
 #include <cstdint>
@@ -31,17 +33,23 @@ namespace hamux::codegen {
 constexpr int64_t kSampleLetter = 52;
 constexpr int kConvDescSize = 16;
 
-// Bytes the packed form of operand `k` of the einsum `desc` takes, or 0 when that einsum
-// does not run as one GEMM with operand k as its B operand (then it cannot be packed).
-int64_t einsum_packed_bytes(const std::vector<int64_t>& desc, int k, bool f64);
+// How operand `k` of the einsum `desc` is packed: the blocking (Eigen's heuristic for this
+// machine's caches; kc, mc, nc) and the bytes it takes; bytes = 0 when that einsum does not
+// run as one GEMM with operand k as its B operand (then it cannot be packed).
+struct PackBlocking {
+  int64_t kc = 0, mc = 0, nc = 0;
+  int64_t bytes = 0;
+};
+PackBlocking einsum_pack_blocking(const std::vector<int64_t>& desc, int k, bool f64);
 }  // namespace hamux::codegen
 
 extern "C" {
 void hamux_einsum_f32(const int64_t* desc, int64_t nb, const float* const* ops, float* out);
 void hamux_einsum_f64(const int64_t* desc, int64_t nb, const double* const* ops, double* out);
-// Packs operand k (`src`, its unpacked values) into `dst` (einsum_packed_bytes bytes).
-void hamux_einsum_pack_f32(const int64_t* desc, int64_t k, const float* src, char* dst);
-void hamux_einsum_pack_f64(const int64_t* desc, int64_t k, const double* src, char* dst);
+// Packs operand k (`src`, its unpacked values) into `dst` with the blocking {kc, mc, nc}
+// that einsum_pack_blocking gave (`dst` holds its bytes).
+void hamux_einsum_pack_f32(const int64_t* desc, int64_t k, const int64_t* blocking, const float* src, char* dst);
+void hamux_einsum_pack_f64(const int64_t* desc, int64_t k, const int64_t* blocking, const double* src, char* dst);
 // The einsum with ops[k] in packed form (from hamux_einsum_pack).
 void hamux_einsum_packed_f32(const int64_t* desc, int64_t nb, const float* const* ops, float* out, int64_t k);
 void hamux_einsum_packed_f64(const int64_t* desc, int64_t nb, const double* const* ops, double* out, int64_t k);

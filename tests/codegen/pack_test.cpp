@@ -8,6 +8,7 @@
 
 #include "codegen/lower.h"
 #include "codegen/pack_weights.h"
+#include "codegen/runtime_kernels.h"
 #include "codegen/step.h"
 #include "compare.h"
 #include "frontend/model.h"
@@ -58,7 +59,17 @@ TEST(PackWeights, LargeSharedGemmOperandsArePackedInThePrologue) {
       EXPECT_FALSE(p.is_batched(s.args[s.operand]));
     }
   EXPECT_EQ(packed_reads, 2);
-  EXPECT_NE(to_string(p).find("pack operand 0 of einsum"), std::string::npos);
+  EXPECT_NE(to_string(p).find("pack operand 0 blocking=["), std::string::npos);
+  // The blocking is fixed in the stage (and so in the cached kernel), with the buffer sized
+  // for exactly it: a kernel from the disk cache packs the same way on any machine.
+  for (const Stage& s : p.prologue) {
+    if (s.kind != StageKind::Pack) continue;
+    ASSERT_EQ(s.blocking.size(), 3u);
+    const PackBlocking pb = einsum_pack_blocking(einsum_descriptor(p, s), s.operand, false);
+    EXPECT_EQ(s.blocking, (std::vector<int64_t>{pb.kc, pb.mc, pb.nc}));
+    EXPECT_GE(p.buffers[s.out].elements() * 4, pb.bytes);
+    EXPECT_GT(pb.bytes, 1024 * 1024 * 4);  // the panels of a 1024x1024 float matrix, and a header
+  }
 }
 
 TEST(PackWeights, SmallAndBatchedOperandsStayAsTheyAre) {
