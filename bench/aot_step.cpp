@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "codegen/aot.h"
+#include "step/aot_step.h"
 
 namespace hamux::bench {
 namespace {

@@ -1,6 +1,6 @@
 // bench/aot_step.h - the ahead-of-time kernel of a workload, as a benchmark engine.
 //
-// `hamux compile` builds an object for this CPU (codegen/aot.h: contractions as emitted
+// `hamux compile` builds an object for this CPU (step/aot_step.h: contractions as emitted
 // loops, libm only); for timing, the object is linked into this process with LLJIT (its
 // machine code unchanged) and called the way the generated header's <prefix>_run_slice
 // calls it: the prologue once per call, then blocks of <PREFIX>_SAMPLES_PER_CALL samples

@@ -35,8 +35,8 @@
 #include <string>
 
 #include "aot_step.h"
-#include "codegen/lower.h"
-#include "codegen/step.h"
+#include "codegen/loops/lower.h"
+#include "step/step.h"
 #include "eigen_reference.h"
 #include "hamux/hamux.h"
 #include "interp/interpreter.h"

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "autodiff/derive.h"
-#include "codegen/step.h"
+#include "step/step.h"
 #include "frontend/model.h"
 #include "hamux/hamux.h"
 

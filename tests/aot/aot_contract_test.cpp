@@ -5,7 +5,7 @@
 // and shared operands; conv2d and its input gradient with register accumulators and
 // with the memory fallback (many output channels), strides, SAME/VALID, kernel gradient.
 #include "aot_support.h"
-#include "codegen/lower.h"
+#include "codegen/loops/lower.h"
 #include "graph/builder.h"
 
 namespace hamux::aot_test {

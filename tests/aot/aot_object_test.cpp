@@ -6,7 +6,7 @@
 #include <llvm/Object/ObjectFile.h>
 
 #include "aot_support.h"
-#include "codegen/aot_header.h"
+#include "step/aot_header.h"
 #include "hamux/error.h"
 
 namespace hamux::aot_test {

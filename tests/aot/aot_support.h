@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "autodiff/derive.h"
-#include "codegen/aot.h"
-#include "codegen/step.h"
+#include "step/aot_step.h"
+#include "step/step.h"
 #include "frontend/model.h"
 #include "interp/interpreter.h"
 

@@ -1,4 +1,5 @@
-// tests/codegen/cache_test.cpp - the on-disk kernel cache: hits, corruption, truncation.
+// tests/codegen/cache_test.cpp - the on-disk kernel cache: hits, corruption, truncation,
+// colliding keys (entries of other programs) and entries whose object does not load.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -6,8 +7,8 @@
 
 #include <unistd.h>
 
-#include "codegen/cache.h"
-#include "codegen/lower.h"
+#include "codegen/jit/cache.h"
+#include "codegen/loops/lower.h"
 #include "compare.h"
 #include "graph/builder.h"
 
@@ -110,6 +111,80 @@ TEST(KernelCache, DamagedHeaderIsRejected) {
     f.seekp(0);
     f.put('X');
   });
+}
+
+uint64_t key_of(const std::vector<NodePtr>& g) { return kernel_key(lower_graphs(g, DType::F64)); }
+Digest digest_of(const std::vector<NodePtr>& g) { return kernel_digest(lower_graphs(g, DType::F64)); }
+
+// Compiles `g` once more with `entry` (written by `forge`) in its place on disk, and expects
+// the entry rejected, the kernel rebuilt with right results, and its own entry on disk.
+template <class Forge>
+void forged_entry_is_rebuilt(const std::vector<NodePtr>& g, const CompileOptions& opt, Forge forge) {
+  forge();
+  clear_memory_cache();
+  CacheStats s0 = cache_stats();
+  check(g, opt);
+  CacheStats s1 = cache_stats();
+  EXPECT_EQ(s1.disk_rejected - s0.disk_rejected, 1);
+  EXPECT_EQ(s1.compiled - s0.compiled, 1);
+  EXPECT_EQ(s1.disk_hits - s0.disk_hits, 0);
+  CacheEntry e = cache_load(opt.cache_dir, key_of(g));
+  EXPECT_EQ(e.result, CacheLookup::Hit);
+  EXPECT_EQ(e.digest, digest_of(g));
+}
+
+// Another program's entry stored under this program's key (a key collision, forged): intact
+// and checksummed, but its digest is the other program's, so it is never executed.
+TEST(KernelCache, CollidingKeyOfAnotherProgramIsRejected) {
+  TempDir dir;
+  CompileOptions opt{.disk_cache = true, .cache_dir = dir.path.string(), .dump = ""};
+  auto a = graph(5.25), b = graph(6.5);
+  ASSERT_NE(digest_of(a), digest_of(b));
+  check(a, opt);
+  CacheEntry ea = cache_load(opt.cache_dir, key_of(a));
+  ASSERT_EQ(ea.result, CacheLookup::Hit);
+  forged_entry_is_rebuilt(b, opt, [&] { cache_store(opt.cache_dir, key_of(b), ea.digest, ea.payload); });
+}
+
+// Issue 19: another program's entry file copied under this key with its key field patched.
+// The checksum covers the key and the digest, so the patched file is corrupt.
+TEST(KernelCache, PatchedKeyFieldIsRejected) {
+  TempDir dir;
+  CompileOptions opt{.disk_cache = true, .cache_dir = dir.path.string(), .dump = ""};
+  auto a = graph(7.75), b = graph(8.5);
+  check(a, opt);
+  forged_entry_is_rebuilt(b, opt, [&] {
+    const std::string to = cache_file(opt.cache_dir, key_of(b));
+    fs::copy_file(cache_file(opt.cache_dir, key_of(a)), to, fs::copy_options::overwrite_existing);
+    std::fstream f(to, std::ios::in | std::ios::out | std::ios::binary);
+    const uint64_t key = key_of(b);
+    f.seekp(16);
+    f.write(reinterpret_cast<const char*>(&key), 8);
+  });
+}
+
+// Intact, with the right digest, but not an object file: rejected and rebuilt (not failing
+// every later run until someone deletes it).
+TEST(KernelCache, EntryWhoseObjectDoesNotLoadIsRebuilt) {
+  TempDir dir;
+  CompileOptions opt{.disk_cache = true, .cache_dir = dir.path.string(), .dump = ""};
+  auto g = graph(9.25);
+  const std::string junk = "this is not a relocatable object file";
+  forged_entry_is_rebuilt(g, opt, [&] { cache_store(opt.cache_dir, key_of(g), digest_of(g), junk); });
+  EXPECT_NE(cache_load(opt.cache_dir, key_of(g)).payload, junk);
+  // And the rebuilt entry is used from now on.
+  clear_memory_cache();
+  CacheStats s0 = cache_stats();
+  check(g, opt);
+  EXPECT_EQ(cache_stats().disk_hits - s0.disk_hits, 1);
+}
+
+TEST(KernelCache, DigestIsSha256) {
+  // FIPS 180-2 test vector.
+  const Digest d = sha256("abc");
+  const uint8_t want[32] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                            0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+  EXPECT_TRUE(std::equal(d.begin(), d.end(), want));
 }
 
 TEST(KernelCache, ChecksumIsFnv1a) {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "codegen/evaluate.h"
-#include "codegen/program.h"
+#include "codegen/jit/evaluate.h"
+#include "codegen/loops/program.h"
 #include "graph/ir.h"
 #include "interp/interpreter.h"
 

@@ -5,8 +5,8 @@
 #include <random>
 #include <set>
 
-#include "codegen/lower.h"
-#include "codegen/pack_weights.h"
+#include "codegen/loops/lower.h"
+#include "codegen/loops/pack_weights.h"
 #include "compare.h"
 #include "graph/builder.h"
 #include "hamux/error.h"

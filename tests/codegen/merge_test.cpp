@@ -1,7 +1,7 @@
 // tests/codegen/merge_test.cpp - sums of contractions of one activation become one GEMM.
 #include <gtest/gtest.h>
 
-#include "codegen/lower.h"
+#include "codegen/loops/lower.h"
 #include "compare.h"
 #include "graph/builder.h"
 

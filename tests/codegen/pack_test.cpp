@@ -6,10 +6,10 @@
 #include <random>
 #include <thread>
 
-#include "codegen/lower.h"
-#include "codegen/pack_weights.h"
-#include "codegen/runtime_kernels.h"
-#include "codegen/step.h"
+#include "codegen/loops/lower.h"
+#include "codegen/loops/pack_weights.h"
+#include "codegen/kernels/kernels.h"
+#include "step/step.h"
 #include "compare.h"
 #include "frontend/model.h"
 #include "graph/builder.h"
@@ -65,7 +65,8 @@ TEST(PackWeights, LargeSharedGemmOperandsArePackedInThePrologue) {
   for (const Stage& s : p.prologue) {
     if (s.kind != StageKind::Pack) continue;
     ASSERT_EQ(s.blocking.size(), 3u);
-    const PackBlocking pb = einsum_pack_blocking(einsum_descriptor(p, s), s.operand, false);
+    ASSERT_TRUE(s.einsum.packable(s.operand));
+    const PackBlocking pb = gemm_pack_blocking(s.einsum.gemm->k.size, s.einsum.gemm->n.size, false);
     EXPECT_EQ(s.blocking, (std::vector<int64_t>{pb.kc, pb.mc, pb.nc}));
     EXPECT_GE(p.buffers[s.out].elements() * 4, pb.bytes);
     EXPECT_GT(pb.bytes, 1024 * 1024 * 4);  // the panels of a 1024x1024 float matrix, and a header

@@ -4,8 +4,8 @@
 // at batch 3; the golden and runtime tests on conv.json).
 #include <gtest/gtest.h>
 
-#include "codegen/lower.h"
-#include "codegen/program.h"
+#include "codegen/loops/lower.h"
+#include "codegen/loops/program.h"
 #include "graph/builder.h"
 
 namespace hamux::codegen {

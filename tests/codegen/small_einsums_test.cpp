@@ -1,9 +1,9 @@
 // tests/codegen/small_einsums_test.cpp - tiny einsums lowered as fused sums (small_einsums.h).
 #include <gtest/gtest.h>
 
-#include "codegen/lower.h"
-#include "codegen/small_einsums.h"
-#include "codegen/step.h"
+#include "codegen/loops/lower.h"
+#include "codegen/loops/small_einsums.h"
+#include "step/step.h"
 #include "compare.h"
 #include "graph/builder.h"
 

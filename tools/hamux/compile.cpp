@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "args.h"
-#include "codegen/aot.h"
+#include "step/aot_step.h"
 #include "command.h"
 #include "frontend/model.h"
 

@@ -1,0 +1,205 @@
+// compiler/codegen/step.cpp - lowering and running the fused Euler step kernel.
+#include "step/step.h"
+
+#include <unordered_set>
+
+#include "codegen/loops/lower.h"
+#include "graph/builder.h"
+#include "hamux/error.h"
+
+namespace hamux::codegen {
+
+namespace {
+
+std::string rate_name(const NeuronDef& n) { return "$rate[" + n.name + "]"; }
+std::string mask_name(const NeuronDef& n) { return "$mask[" + n.name + "]"; }
+
+bool is_layout(ir::Op op) { return op == ir::Op::Broadcast || op == ir::Op::Reshape || op == ir::Op::Transpose; }
+
+// Would the loop writing x_i (in place, after the loops of neurons 0..i-1 wrote theirs)
+// read a state that is already overwritten? It does if its fused region reads some x_j
+// with j < i, or reads x_i anywhere but at the element being written.
+bool reads_overwritten_state(const Program& p, const ir::NodePtr& root, int i, int n) {
+  std::vector<std::pair<const ir::Node*, bool>> stack{{root.get(), false}};
+  std::unordered_set<const ir::Node*> seen;
+  while (!stack.empty()) {
+    auto [m, via_layout] = stack.back();
+    stack.pop_back();
+    for (const ir::NodePtr& c : m->inputs) {
+      bool moved = via_layout || is_layout(m->op);
+      if (c->op == ir::Op::Input && c->attrs.index < n) {
+        int j = c->attrs.index;
+        if (j < i || (j == i && moved)) return true;
+        continue;
+      }
+      if (p.buffer_of(c.get()) >= 0 || !seen.insert(c.get()).second) continue;
+      stack.push_back({c.get(), moved});
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+StepProgram lower_step_program(const Model& model, const Derivation& d, bool energy, int64_t small_einsum_work) {
+  const ir::DType dt = model.dtype;
+  const int n = static_cast<int>(model.neurons.size());
+  if (static_cast<int>(d.activation.size()) != n || static_cast<int>(d.update.size()) != n)
+    throw Error(model.file, "codegen: the derivation does not match the model's neurons");
+  if (energy && !d.total_energy) throw Error(model.file, "codegen: the derivation has no total energy");
+
+  std::vector<ir::NodePtr> roots, finals, updates;
+  for (int i = 0; i < n; ++i) roots.push_back(d.activation[i]);
+  for (int i = 0; i < n; ++i) {
+    const NeuronDef& nd = model.neurons[i];
+    ir::NodePtr x = ir::input(i, "x[" + nd.name + "]", nd.shape, dt);
+    ir::NodePtr rate = ir::param(rate_name(nd), {}, dt);
+    ir::NodePtr mask = ir::param(mask_name(nd), nd.shape, dt);
+    finals.push_back(ir::sub(x, ir::mul(ir::mul(rate, mask), d.update[i])));
+    roots.push_back(finals.back());
+  }
+  if (energy) roots.push_back(d.total_energy);
+
+  StepProgram sp;
+  Program& p = sp.program;
+  StepLayout& layout = sp.layout;
+  p.dtype = dt;
+  Lowerer low(p, roots, small_einsum_work);
+  auto slot = [&](int buffer) { return p.buffers[buffer].external; };
+  std::vector<int> x_buf, xhat_buf;
+  for (int i = 0; i < n; ++i)
+    x_buf.push_back(low.add_input(i, "x[" + model.neurons[i].name + "]", model.neurons[i].shape));
+  for (int i = 0; i < n; ++i) {
+    xhat_buf.push_back(low.add_output("xhat[" + model.neurons[i].name + "]", model.neurons[i].shape, true));
+    p.inputs[n + i] = xhat_buf.back();  // the update graphs read activations as input n+i
+  }
+  for (const ParamDef& pd : model.params) layout.param.push_back(slot(low.add_param(pd.name, pd.shape)));
+  for (const NeuronDef& nd : model.neurons) {
+    layout.rate.push_back(slot(low.add_param(rate_name(nd), {})));
+    layout.mask.push_back(slot(low.add_param(mask_name(nd), nd.shape)));
+  }
+  int energy_buf = energy ? low.add_output("energy", {}, true) : -1;
+  for (int i = 0; i < n; ++i) {
+    layout.x.push_back(slot(x_buf[i]));
+    layout.xhat.push_back(slot(xhat_buf[i]));
+  }
+  layout.energy = energy_buf >= 0 ? slot(energy_buf) : -1;
+
+  // Body: activations, everything the updates need, then the in-place state updates.
+  std::vector<ir::NodePtr> body_roots, epilogue_roots;
+  for (int i = 0; i < n; ++i) {
+    body_roots.push_back(low.rewritten(d.activation[i]));
+    epilogue_roots.push_back(body_roots.back());
+  }
+  for (int i = 0; i < n; ++i) body_roots.push_back(low.rewritten(finals[i]));
+  if (energy) {
+    epilogue_roots.push_back(low.rewritten(d.total_energy));
+    low.count_uses(body_roots);
+  }
+  for (int i = 0; i < n; ++i) low.emit(p.body, low.rewritten(d.activation[i]), xhat_buf[i]);
+  const size_t activation_stages = p.body.size();
+  std::vector<ir::NodePtr> fin;
+  for (int i = 0; i < n; ++i) {
+    fin.push_back(low.rewritten(finals[i]));
+    low.prepare(p.body, fin[i]);
+  }
+  for (int i = 0; i < n; ++i)
+    if (reads_overwritten_state(p, fin[i], i, n)) low.materialise(p.body, low.rewritten(d.update[i]));
+  for (int i = 0; i < n; ++i) low.emit(p.body, fin[i], x_buf[i]);
+
+  // Epilogue: activations (and energy) of the final state. (Without the energy the body's
+  // counts stay: the epilogue is then the body's activation stages, see below.)
+  low.begin_phase();
+  if (energy) low.count_uses(epilogue_roots);
+  for (int i = 0; i < n; ++i) low.emit(p.epilogue, low.rewritten(d.activation[i]), xhat_buf[i]);
+  if (energy) {
+    p.optional_from = static_cast<int64_t>(p.epilogue.size());
+    p.optional_output = energy_buf;
+    low.emit(p.epilogue, low.rewritten(d.total_energy), energy_buf);
+  }
+  // Without the energy the epilogue is the body's activation stages lowered once more (same
+  // graphs, same prologue values; begin_phase dropped only per-sample buffers). Emitting
+  // them twice doubles the machine code of activation-heavy models for nothing: the kernel
+  // runs them instead at the top of one extra loop iteration. (With the energy, its stages
+  // may read temporaries of the epilogue's own activation stages, so it keeps them.)
+  if (!energy && p.epilogue.size() == activation_stages) {
+    p.epilogue.clear();
+    p.epilogue_is_body_prefix = activation_stages;
+  }
+  low.finish();
+  layout.slots = p.num_external;
+  return sp;
+}
+
+Program lower_step(const Model& model, const Derivation& d, bool energy, int64_t small_einsum_work) {
+  return lower_step_program(model, d, energy, small_einsum_work).program;
+}
+
+StepKernel::StepKernel(const Model& model, const Derivation& derivation, const StepOptions& options)
+    : dtype_(model.dtype) {
+  StepProgram sp = lower_step_program(model, derivation, options.energy, options.compile.small_einsum_work);
+  layout_ = std::move(sp.layout);
+  // (Packing adds temporaries only: the external slots of the layout stay.)
+  kernel_ = compile(std::move(sp.program), options.compile);
+  for (const NeuronDef& nd : model.neurons) {
+    tau_.push_back(nd.tau);
+    ones64_.emplace_back(num_elements(nd.shape), 1.0);
+    ones32_.emplace_back(num_elements(nd.shape), 1.0f);
+  }
+}
+
+namespace {
+
+void check_bindings(const StepKernel::Bindings& b, size_t neurons, size_t params) {
+  if (b.x.size() != neurons || b.xhat.size() != neurons || (!b.mask.empty() && b.mask.size() != neurons) ||
+      b.params.size() != params)
+    throw Error("", "codegen: step bindings do not match the model (" + std::to_string(neurons) + " neurons, " +
+                        std::to_string(params) + " params)");
+}
+
+}  // namespace
+
+// The slots without the prepared values (for a single call, which computes them itself).
+StepKernel::Bound StepKernel::bind_slots(const Bindings& b, double dt) const {
+  const size_t n = tau_.size();
+  check_bindings(b, n, layout_.param.size());
+  Bound bound;
+  bound.slots.assign(layout_.slots, nullptr);
+  bound.rate64.resize(n);
+  bound.rate32.resize(n);
+  std::vector<void*>& slots = bound.slots;
+  for (size_t i = 0; i < n; ++i) {
+    slots[layout_.x[i]] = b.x[i];
+    slots[layout_.xhat[i]] = b.xhat[i];
+    const void* mask = b.mask.empty() ? nullptr : b.mask[i];
+    bound.rate64[i] = dt / tau_[i];
+    bound.rate32[i] = static_cast<float>(bound.rate64[i]);
+    if (dtype_ == ir::DType::F64) {
+      slots[layout_.rate[i]] = &bound.rate64[i];
+      slots[layout_.mask[i]] = const_cast<void*>(mask ? mask : ones64_[i].data());
+    } else {
+      slots[layout_.rate[i]] = &bound.rate32[i];
+      slots[layout_.mask[i]] = const_cast<void*>(mask ? mask : ones32_[i].data());
+    }
+  }
+  for (size_t k = 0; k < layout_.param.size(); ++k) slots[layout_.param[k]] = const_cast<void*>(b.params[k]);
+  if (layout_.energy >= 0) slots[layout_.energy] = b.energy;
+  return bound;
+}
+
+StepKernel::Bound StepKernel::bind(const Bindings& b, double dt) const {
+  Bound bound = bind_slots(b, dt);
+  bound.prepared = kernel_->prepare(bound.slots.data());
+  return bound;
+}
+
+void StepKernel::run(const Bound& bound, int64_t begin, int64_t end, int64_t k_steps) const {
+  kernel_->run(bound.slots.data(), begin, end, k_steps, bound.prepared.data() ? &bound.prepared : nullptr);
+}
+
+void StepKernel::run(const Bindings& b, int64_t begin, int64_t end, double dt, int64_t k_steps) const {
+  const Bound bound = bind_slots(b, dt);
+  kernel_->run(bound.slots.data(), begin, end, k_steps);
+}
+
+}  // namespace hamux::codegen

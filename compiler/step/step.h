@@ -1,0 +1,113 @@
+// compiler/step/step.h - the fused integration-step kernel of a HAM (above the generic backend).
+//
+// One kernel call advances a slice of the batch by k_steps explicit Euler steps
+//
+//   xhat_i = grad L_i(x_i)                         (activations, all neurons)
+//   x_i   += (dt / tau_i) * mask_i * (-dE/dxhat_i)  (all neurons, from the same state)
+//
+// without returning in between, then recomputes xhat (and, when asked, the energy per
+// sample) for the final state, so the outputs always describe the returned x. With
+// k_steps = 0 it only evaluates xhat and the energy of the given state.
+//
+// Everything the step needs is one loop program (codegen/loops/program.h): the activations are
+// written to the xhat buffers, which the update graphs read as their inputs n+i; the
+// update direction of neuron i is fused into the loop that writes x_i unless that loop
+// would read a state another loop has already overwritten (then it gets a buffer).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "autodiff/derive.h"
+#include "codegen/jit/jit.h"
+#include "codegen/loops/program.h"
+#include "codegen/loops/small_einsums.h"
+#include "frontend/model.h"
+
+namespace hamux::codegen {
+
+struct StepOptions {
+  bool energy = false;  // also write the energy of each sample after the steps
+  CompileOptions compile;
+};
+
+// Which external slot of the step program holds what: per neuron its state x, its
+// activations xhat, its rate dt / tau and its mask; per model param (in model order) the
+// param; the energy output (-1 without). Made by the lowering, read by StepKernel's binding
+// and by the generated C header (aot_header.h) alike.
+struct StepLayout {
+  std::vector<int> x, xhat, rate, mask, param;
+  int energy = -1;
+  int slots = 0;  // external slots in all
+};
+
+struct StepProgram {
+  Program program;
+  StepLayout layout;
+};
+
+// Builds the step program and its layout.
+StepProgram lower_step_program(const Model& model, const Derivation& derivation, bool energy,
+                               int64_t small_einsum_work = kSmallEinsumWork);
+// The program alone; exposed for inspection and tests.
+Program lower_step(const Model& model, const Derivation& derivation, bool energy,
+                   int64_t small_einsum_work = kSmallEinsumWork);
+
+class StepKernel {
+ public:
+  StepKernel(const Model& model, const Derivation& derivation, const StepOptions& options = {});
+
+  // Pointers into caller-owned memory, all in the model's dtype (float or double).
+  //  x[i], xhat[i]: [batch, ...shape of neuron i]; x is read and updated, xhat written.
+  //  mask[i]: [...shape of neuron i], 1 where the state moves, 0 where it is clamped;
+  //           nullptr means the whole neuron moves.
+  //  params[k]: the values of model.params[k].
+  //  energy: [batch], written when the kernel was built with StepOptions::energy; null
+  //          skips computing it.
+  struct Bindings {
+    std::vector<void*> x, xhat;
+    std::vector<const void*> mask, params;
+    void* energy = nullptr;
+  };
+
+  // The kernel's slots bound to `b` and dt, with the parameter-only values of the step
+  // (W + W^T, dt / tau * mask ...) computed once. Valid while the buffers of `b` live and
+  // the params and masks keep their values; the threads of one batch share it.
+  class Bound {
+   public:
+    Bound(Bound&&) = default;
+    Bound& operator=(Bound&&) = default;
+
+   private:
+    Bound() = default;
+    std::vector<void*> slots;
+    std::vector<double> rate64;  // dt / tau_i, pointed to by slots
+    std::vector<float> rate32;
+    Prepared prepared;
+    friend class StepKernel;
+  };
+  Bound bind(const Bindings& b, double dt) const;
+
+  // Advances samples [begin, end) of `bound` by k_steps steps. Thread-safe for disjoint
+  // slices.
+  void run(const Bound& bound, int64_t begin, int64_t end, int64_t k_steps) const;
+  // The same for a single call: binds, then runs (the prologue is computed by this call).
+  void run(const Bindings& b, int64_t begin, int64_t end, double dt, int64_t k_steps) const;
+
+  const Kernel& kernel() const { return *kernel_; }
+  bool has_energy() const { return layout_.energy >= 0; }
+  const StepLayout& layout() const { return layout_; }
+
+ private:
+  Bound bind_slots(const Bindings& b, double dt) const;
+
+  std::shared_ptr<const Kernel> kernel_;
+  ir::DType dtype_;
+  std::vector<double> tau_;
+  StepLayout layout_;
+  std::vector<std::vector<double>> ones64_;
+  std::vector<std::vector<float>> ones32_;
+};
+
+}  // namespace hamux::codegen

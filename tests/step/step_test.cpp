@@ -1,0 +1,199 @@
+// tests/step/step_test.cpp - the fused step kernel vs an interpreter-driven Euler loop,
+// for every contract model, in float32 and float64.
+#include <gtest/gtest.h>
+
+#include <llvm/ADT/StringMap.h>
+#include <llvm/TargetParser/Host.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "step/step.h"
+#include "codegen/compare.h"
+
+namespace hamux::codegen {
+namespace {
+
+using testing::expect_close;
+
+// The contract model, optionally re-typed (the same model with "dtype" replaced).
+Model model_as(const std::string& file, const char* dtype) {
+  std::string path = std::string(HAMUX_MODELS_DIR) + "/" + file;
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(ss.str());
+  j["dtype"] = dtype;
+  return parse_model(j.dump(), file, HAMUX_MODELS_DIR);
+}
+
+template <class T>
+std::vector<Tensor<T>> concat(std::vector<Tensor<T>> a, const std::vector<Tensor<T>>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Runs k_steps steps with the kernel and with the interpreter and compares x, xhat and
+// the energy of the final state. Neuron 0 is half clamped (alternate elements masked).
+// Without `energy` the kernel has no energy output and runs its final activations as an
+// extra pass over the body's first stages (Program::epilogue_is_body_prefix).
+template <class T>
+void check_step(const Model& m, int64_t batch, int64_t k_steps, double dt, unsigned seed, bool energy_out = true,
+                const CompileOptions& compile = {}, const std::string& target = "") {
+  const std::string what = m.file + " " + ir::dtype_name(m.dtype) + " batch " + std::to_string(batch) +
+                           (energy_out ? "" : " no energy") + target;
+  Derivation d = derive(m);
+  const size_t n = m.neurons.size();
+  auto params = interp::param_values<T>(m);
+  std::mt19937 rng(seed);
+  std::vector<Tensor<T>> x, mask;
+  for (const NeuronDef& nd : m.neurons) {
+    Shape s{batch};
+    s.insert(s.end(), nd.shape.begin(), nd.shape.end());
+    x.push_back(testing::random_tensor<T>(s, rng, -1.0, 1.0));
+    mask.emplace_back(nd.shape, T(1));
+  }
+  for (int64_t e = 0; e < mask[0].size(); e += 2) mask[0][e] = 0;
+
+  // Interpreter: synchronous explicit Euler.
+  std::vector<Tensor<T>> xr = x;
+  for (int64_t k = 0; k < k_steps; ++k) {
+    auto xhat = interp::evaluate<T>(d.activation, xr, params, batch);
+    auto u = interp::evaluate<T>(d.update, concat(xr, xhat), params, batch);
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t per = mask[i].size();
+      for (int64_t e = 0; e < xr[i].size(); ++e)
+        xr[i][e] -= static_cast<T>(dt / m.neurons[i].tau) * mask[i][e % per] * u[i][e];
+    }
+  }
+  auto xhat_r = interp::evaluate<T>(d.activation, xr, params, batch);
+  auto energy_r = interp::evaluate<T>({d.total_energy}, concat(xr, xhat_r), params, batch);
+
+  // Kernel.
+  StepOptions opt;
+  opt.energy = energy_out;
+  opt.compile = compile;
+  StepKernel kernel(m, d, opt);
+  std::vector<Tensor<T>> xhat;
+  Tensor<T> energy({batch});
+  StepKernel::Bindings b;
+  for (size_t i = 0; i < n; ++i) {
+    xhat.emplace_back(x[i].shape);
+    b.x.push_back(x[i].data.data());
+    b.mask.push_back(mask[i].data.data());
+  }
+  for (size_t i = 0; i < n; ++i) b.xhat.push_back(xhat[i].data.data());
+  for (const ParamDef& pd : m.params) b.params.push_back(params.at(pd.name).data.data());
+  if (energy_out) b.energy = energy.data.data();
+  kernel.run(b, 0, batch, dt, k_steps);
+
+  const double tol = testing::tolerance<T>() * (sizeof(T) == 4 ? 10 : 1) ;  // f32: k steps compound
+  expect_close(x, xr, tol, what + " x");
+  expect_close(xhat, xhat_r, tol, what + " xhat");
+  if (energy_out)
+    expect_close(std::vector<Tensor<T>>{energy}, {Tensor<T>({batch}, energy_r[0].data)}, tol, what + " energy");
+}
+
+struct Case {
+  const char* file;
+  std::vector<int64_t> batches;
+  int64_t steps;
+};
+
+const std::vector<Case> kCases = {
+    {"readme.json", {1, 3, 17, 256}, 5},
+    {"custom_energies.json", {1, 3, 17, 256}, 5},
+    {"classical_hopfield.json", {1, 3, 17}, 3},
+    {"dense_am.json", {1, 3, 17}, 3},
+    {"conv.json", {1, 3}, 2},
+    {"energy_transformer.json", {1, 3}, 2},
+};
+
+TEST(StepKernel, MatchesInterpreterFloat64) {
+  for (const Case& c : kCases)
+    for (int64_t batch : c.batches) check_step<double>(model_as(c.file, "float64"), batch, c.steps, 0.1, 7);
+}
+
+TEST(StepKernel, MatchesInterpreterFloat32) {
+  for (const Case& c : kCases)
+    for (int64_t batch : c.batches) check_step<float>(model_as(c.file, "float32"), batch, c.steps, 0.1, 8);
+}
+
+TEST(StepKernel, WithoutEnergyMatchesInterpreter) {
+  // The final activations come from one extra pass over the body's activation stages.
+  for (const Case& c : kCases)
+    for (int64_t steps : {int64_t{0}, int64_t{1}, c.steps}) {
+      check_step<double>(model_as(c.file, "float64"), 3, steps, 0.1, 9, false);
+      check_step<float>(model_as(c.file, "float32"), 3, steps, 0.1, 10, false);
+    }
+}
+
+TEST(StepKernel, WithoutEnergyActivationsAreEmittedOnce) {
+  // readme: the epilogue (final activations) is the body's activation prefix, not a copy.
+  Model m = model_as("readme.json", "float64");
+  Derivation d = derive(m);
+  Program with = lower_step(m, d, true), without = lower_step(m, d, false);
+  EXPECT_EQ(with.epilogue_is_body_prefix, 0u);
+  ASSERT_GT(without.epilogue_is_body_prefix, 0u);
+  EXPECT_TRUE(without.epilogue.empty());
+  // The energy-less epilogue would have been the energy kernel's epilogue minus the energy.
+  EXPECT_LT(without.epilogue_is_body_prefix, with.epilogue.size());
+  EXPECT_LT(without.epilogue_is_body_prefix, without.body.size());
+  // Its stages write the activation outputs xhat[...] last.
+  EXPECT_EQ(without.buffers[without.body[without.epilogue_is_body_prefix - 1].out].kind, BufferKind::Output);
+}
+
+TEST(StepKernel, ZeroStepsOnlyEvaluates) {
+  // k_steps = 0 leaves x untouched and writes the activations and energy of that state.
+  Model m = model_as("readme.json", "float64");
+  Derivation d = derive(m);
+  auto params = interp::param_values<double>(m);
+  std::mt19937 rng(3);
+  std::vector<Tensor<double>> x, xhat;
+  StepKernel::Bindings b;
+  for (const NeuronDef& nd : m.neurons) {
+    x.push_back(testing::random_tensor<double>({2, nd.shape[0]}, rng));
+    xhat.emplace_back(Shape{2, nd.shape[0]});
+  }
+  for (size_t i = 0; i < x.size(); ++i) {
+    b.x.push_back(x[i].data.data());
+    b.xhat.push_back(xhat[i].data.data());
+  }
+  for (const ParamDef& pd : m.params) b.params.push_back(params.at(pd.name).data.data());
+  Tensor<double> energy({2});
+  b.energy = energy.data.data();
+  std::vector<Tensor<double>> x0 = x;
+  StepOptions opt;
+  opt.energy = true;
+  StepKernel(m, d, opt).run(b, 0, 2, 0.1, 0);
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(x[i].data, x0[i].data);
+  expect_close(xhat, interp::evaluate<double>(d.activation, x0, params, 2), 1e-12, "xhat");
+  auto e = interp::evaluate<double>({d.total_energy}, concat(x0, xhat), params, 2);
+  expect_close(std::vector<Tensor<double>>{energy}, {Tensor<double>({2}, e[0].data)}, 1e-12, "energy");
+}
+
+// Issue 14 (JIT target choice): one model's kernel for AVX2 at 256 bits (x86-64-v3) and
+// for the host's own CPU and width (AVX-512 on the development machine), each against the
+// interpreter; the dense and convolution models exercise the GEMM calls, the emitted
+// convolution loops and the vectorised elementwise code.
+TEST(StepKernel, AvxTwoAndHostWidthsMatchTheInterpreter) {
+  if (!llvm::sys::getHostCPUFeatures().lookup("avx2")) GTEST_SKIP() << "the host cannot run AVX2 code";
+  CompileOptions avx2;
+  avx2.cpu = "x86-64-v3";
+  avx2.vector_width = 256;
+  for (const char* file : {"dense_am.json", "conv.json", "energy_transformer.json"})
+    for (const char* dtype : {"float32", "float64"}) {
+      const Model m = model_as(file, dtype);
+      if (m.dtype == ir::DType::F32) {
+        check_step<float>(m, 3, 2, 0.1, 21, true, {}, " host");
+        check_step<float>(m, 3, 2, 0.1, 21, true, avx2, " x86-64-v3/256");
+      } else {
+        check_step<double>(m, 3, 2, 0.1, 21, true, {}, " host");
+        check_step<double>(m, 3, 2, 0.1, 21, true, avx2, " x86-64-v3/256");
+      }
+    }
+}
+
+}  // namespace
+}  // namespace hamux::codegen
