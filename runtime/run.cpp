@@ -100,12 +100,11 @@ class Integrator {
 
  private:
   // Runs the kernel on every block of samples; the pool hands blocks to threads. The
-  // parameter-only values are computed once per dt (bind) and shared by all blocks.
+  // parameter-only values are computed once (bind) and shared by all blocks and every dt.
   void call(double dt, int64_t k) {
-    if (!bound_ || bound_dt_ != dt) {
-      bound_.emplace(ham_.kernel->bind(b_, dt));
-      bound_dt_ = dt;
-    }
+    if (!bound_) bound_.emplace(ham_.kernel->bind(b_, dt));
+    else if (bound_dt_ != dt) ham_.kernel->set_dt(*bound_, dt);  // (prepares nothing again)
+    bound_dt_ = dt;
     const int64_t size = block_size(ham_, s_.batch);
     pool_->run(static_cast<int>(block_count(ham_, s_.batch)), [&](int blk) {
       ham_.kernel->run(*bound_, blk * size, std::min(s_.batch, (blk + 1) * size), k);

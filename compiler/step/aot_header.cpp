@@ -175,7 +175,7 @@ std::string aot_c_header(const Model& model, const AotResult& r) {
 
   h << "/* The raw kernel (the ABI of the JIT kernels): buffers[slot] are the external buffers\n"
     << " * below, batched ones holding the WHOLE batch; rate[i] points at one real dt / tau_i.\n"
-    << " * " << P << "_kernel_prepare computes the values that depend on params, rates and masks only\n"
+    << " * " << P << "_kernel_prepare computes the values that depend on the params only (not on dt or the masks)\n"
     << " * into `shared` (" << U << "_SHARED_BYTES bytes, 64-byte aligned). " << P << "_kernel then runs\n"
     << " * k_steps Euler steps on samples [batch_begin, batch_end) and writes xhat and energy of the\n"
     << " * final state (k_steps = 0 only evaluates); it only reads `shared`, so disjoint slices may\n"

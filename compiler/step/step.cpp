@@ -1,6 +1,8 @@
 // compiler/codegen/step.cpp - lowering and running the fused Euler step kernel.
 #include "step/step.h"
 
+#include <set>
+#include <string>
 #include <unordered_set>
 
 #include "codegen/loops/lower.h"
@@ -66,6 +68,12 @@ StepProgram lower_step_program(const Model& model, const Derivation& d, bool ene
   p.dtype = dt;
   Lowerer low(p, roots, small_einsum_work);
   auto slot = [&](int buffer) { return p.buffers[buffer].external; };
+  // dt and the masks are kernel arguments, not parameters of the prologue: the prologue
+  // (W + W^T, packed weights ...) depends on the model's params only, so a new dt (the
+  // energy guard halving it) or a new mask re-runs nothing (StepKernel::set_dt).
+  std::set<std::string> per_call;
+  for (const NeuronDef& nd : model.neurons) per_call.insert({rate_name(nd), mask_name(nd)});
+  low.set_per_call_params(per_call);
   std::vector<int> x_buf, xhat_buf;
   for (int i = 0; i < n; ++i)
     x_buf.push_back(low.add_input(i, "x[" + model.neurons[i].name + "]", model.neurons[i].shape));
@@ -191,6 +199,13 @@ StepKernel::Bound StepKernel::bind(const Bindings& b, double dt) const {
   Bound bound = bind_slots(b, dt);
   bound.prepared = kernel_->prepare(bound.slots.data());
   return bound;
+}
+
+void StepKernel::set_dt(Bound& bound, double dt) const {
+  for (size_t i = 0; i < tau_.size(); ++i) {
+    bound.rate64[i] = dt / tau_[i];
+    bound.rate32[i] = static_cast<float>(bound.rate64[i]);
+  }
 }
 
 void StepKernel::run(const Bound& bound, int64_t begin, int64_t end, int64_t k_steps) const {

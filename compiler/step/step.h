@@ -72,8 +72,9 @@ class StepKernel {
   };
 
   // The kernel's slots bound to `b` and dt, with the parameter-only values of the step
-  // (W + W^T, dt / tau * mask ...) computed once. Valid while the buffers of `b` live and
-  // the params and masks keep their values; the threads of one batch share it.
+  // (W + W^T, packed weights ...) computed once. Valid while the buffers of `b` live and
+  // the params keep their values (the masks are read by every call, so they may change in
+  // place); the threads of one batch share it.
   class Bound {
    public:
     Bound(Bound&&) = default;
@@ -88,6 +89,9 @@ class StepKernel {
     friend class StepKernel;
   };
   Bound bind(const Bindings& b, double dt) const;
+  // A new step size for `bound`: dt is an argument of the kernel, not a prepared value, so
+  // this runs nothing (the prologue depends on the model's params only).
+  void set_dt(Bound& bound, double dt) const;
 
   // Advances samples [begin, end) of `bound` by k_steps steps. Thread-safe for disjoint
   // slices.

@@ -195,5 +195,71 @@ TEST(StepKernel, AvxTwoAndHostWidthsMatchTheInterpreter) {
     }
 }
 
+// Issue 13: dt and the masks are kernel arguments. No prologue stage of any contract model
+// reads a rate or a mask (directly or through a buffer), so the prologue depends on the
+// model's params only.
+TEST(StepKernel, PrologueReadsNoRateAndNoMask) {
+  for (const Case& c : kCases) {
+    const Model m = model_as(c.file, "float32");
+    const Program p = lower_step(m, derive(m), true);
+    auto per_call = [](const std::string& name) { return name.rfind("$rate[", 0) == 0 || name.rfind("$mask[", 0) == 0; };
+    for (const Stage& st : p.prologue) {
+      for (int a : st.args) EXPECT_FALSE(per_call(p.buffers[a].name)) << c.file << "\n" << to_string(p);
+      for (const auto& [node, buffer] : st.bound) EXPECT_FALSE(per_call(p.buffers[buffer].name)) << c.file;
+      if (!st.expr) continue;
+      for (const ir::Node* n : ir::topological_order({st.expr})) {
+        if (n->op == ir::Op::Param) EXPECT_FALSE(per_call(n->attrs.name)) << c.file << "\n" << to_string(p);
+      }
+    }
+    // The rates and masks are read in the body (the state updates).
+    EXPECT_NE(to_string(p).find("load $rate["), std::string::npos) << c.file;
+  }
+}
+
+// A new dt on a bound kernel (nothing prepared again) gives the bits of a kernel bound with
+// that dt from the start, and both match the interpreter (check_step's other tests).
+TEST(StepKernel, SetDtGivesTheBitsOfAFreshBinding) {
+  for (const char* file : {"classical_hopfield.json", "dense_am.json", "conv.json"}) {
+    const Model m = model_as(file, "float32");
+    const Derivation d = derive(m);
+    StepOptions opt;
+    opt.energy = true;
+    StepKernel kernel(m, d, opt);
+    const int64_t batch = 5;
+    auto params = interp::param_values<float>(m);
+    std::mt19937 rng(31);
+    auto state = [&](std::vector<Tensor<float>>& x, std::vector<Tensor<float>>& xhat, Tensor<float>& energy) {
+      StepKernel::Bindings b;
+      for (size_t i = 0; i < x.size(); ++i) {
+        b.x.push_back(x[i].data.data());
+        b.xhat.push_back(xhat[i].data.data());
+      }
+      for (const ParamDef& pd : m.params) b.params.push_back(params.at(pd.name).data.data());
+      b.energy = energy.data.data();
+      return b;
+    };
+    std::vector<Tensor<float>> x1, xhat1, x2, xhat2;
+    for (const NeuronDef& nd : m.neurons) {
+      Shape s{batch};
+      s.insert(s.end(), nd.shape.begin(), nd.shape.end());
+      x1.push_back(testing::random_tensor<float>(s, rng, -1.0, 1.0));
+      xhat1.emplace_back(s);
+      xhat2.emplace_back(s);
+    }
+    x2 = x1;
+    Tensor<float> e1({batch}), e2({batch});
+    StepKernel::Bound fresh = kernel.bind(state(x1, xhat1, e1), 0.05);
+    kernel.run(fresh, 0, batch, 3);
+    StepKernel::Bound moved = kernel.bind(state(x2, xhat2, e2), 0.4);
+    kernel.set_dt(moved, 0.05);
+    kernel.run(moved, 0, batch, 3);
+    for (size_t i = 0; i < x1.size(); ++i) {
+      EXPECT_EQ(x1[i].data, x2[i].data) << file << " x[" << i << "]";
+      EXPECT_EQ(xhat1[i].data, xhat2[i].data) << file << " xhat[" << i << "]";
+    }
+    EXPECT_EQ(e1.data, e2.data) << file;
+  }
+}
+
 }  // namespace
 }  // namespace hamux::codegen

@@ -61,12 +61,17 @@ Lowerer::Lowerer(Program& program, const std::vector<ir::NodePtr>& roots, int64_
   std::vector<ir::NodePtr> new_roots;
   for (const ir::NodePtr& r : roots) new_roots.push_back(rewritten_.at(r.get()));
   keep_alive_ = new_roots;
-  for (const ir::Node* n : ir::topological_order(new_roots)) {
-    bool b = n->op == ir::Op::Input;
+  set_per_call_params({});
+  count_uses(new_roots);
+}
+
+void Lowerer::set_per_call_params(const std::set<std::string>& names) {
+  batched_.clear();
+  for (const ir::Node* n : ir::topological_order(keep_alive_)) {
+    bool b = n->op == ir::Op::Input || (n->op == ir::Op::Param && names.count(n->attrs.name));
     for (const ir::NodePtr& in : n->inputs) b = b || batched_.at(in.get());
     batched_[n] = b;
   }
-  count_uses(new_roots);
 }
 
 void Lowerer::count_uses(const std::vector<ir::NodePtr>& roots) {

@@ -14,6 +14,7 @@
 // products (small_einsums.h).
 #pragma once
 
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -33,6 +34,8 @@ class Lowerer {
 
   // The root after rewriting (LogSumExp expansion); `n` must be reachable from the roots.
   ir::NodePtr rewritten(const ir::NodePtr& n) const;
+  // Whether `n` is computed per sample (it depends on an input, or on a per-call param:
+  // then it is not hoisted into the prologue either).
   bool batched(const ir::Node* n) const;
 
   int add_input(int index, const std::string& name, const Shape& shape);
@@ -47,6 +50,13 @@ class Lowerer {
   int materialise(std::vector<Stage>& phase, const ir::NodePtr& node);
   // Materialises everything the fused region of `root` needs (not `root` itself).
   void prepare(std::vector<Stage>& phase, const ir::NodePtr& root);
+
+  // Params whose values may change between calls that share one prepared block (a step's
+  // rates dt / tau_i and masks): nothing that depends on them is hoisted into the prologue,
+  // so the prologue depends on the other params only and a new dt re-runs nothing. They are
+  // read where they are used (typically fused into the loop that writes the state). Call
+  // before the first emit.
+  void set_per_call_params(const std::set<std::string>& names);
 
   // Starts a new phase: batched values materialised so far are stale from now on.
   void begin_phase();
