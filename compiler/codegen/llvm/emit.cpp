@@ -195,7 +195,9 @@ class Emitter {
   }
 
   Value* linearize(const std::vector<Value*>& idx, const Shape& shape) {
-    if (flat_) return idx[0];  // a flat elementwise loop: the index is already linear
+    // A flat elementwise loop: the index is already linear; a one-element value (a scalar
+    // under a broadcast, same_index_everywhere) is read at 0.
+    if (flat_) return num_elements(shape) == 1 ? b_.getInt64(0) : idx[0];
     Value* lin = b_.getInt64(0);
     for (size_t i = 0; i < idx.size(); ++i)
       lin = b_.CreateAdd(b_.CreateMul(lin, b_.getInt64(shape[i]), "", true, true), idx[i], "", true, true);
@@ -317,6 +319,10 @@ class Emitter {
                              std::set<const ir::Node*>& seen) {
     if (n->op == ir::Op::Const || !seen.insert(n.get()).second) return true;
     if (n->shape != shape) return false;
+    // A broadcast one-element value (dt / tau in a state update): every node below it has one
+    // element too (layout and elementwise ops never shrink a value; reductions and
+    // contractions are buffers), so it is read at index 0 whatever the loop's index.
+    if (n->op == ir::Op::Broadcast && num_elements(n->inputs[0]->shape) == 1) return true;
     int buf = p_.buffer_of(s, n.get());
     if (buf >= 0 && (!root || n->op == ir::Op::Input || n->op == ir::Op::Param)) return true;
     if (!ir::is_unary(n->op) && !ir::is_binary(n->op)) return false;
