@@ -72,7 +72,29 @@ EnergyTree evaluate_tree(const Model& model, const Derivation& derivation,
   return tree;
 }
 
+template <class T>
+std::vector<Tensor<double>> evaluate_updates(const Model& model, const Derivation& derivation,
+                                             const std::vector<Tensor<double>>& states, int64_t batch) {
+  const interp::ParamValues<T> params = interp::param_values<T>(model);
+  std::vector<Tensor<T>> inputs;
+  for (const Tensor<double>& s : states) inputs.push_back(s.template cast<T>());
+  std::vector<Tensor<T>> xhat = interp::evaluate<T>(derivation.activation, inputs, params, batch);
+  inputs.insert(inputs.end(), xhat.begin(), xhat.end());
+  std::vector<Tensor<double>> out;
+  for (const Tensor<T>& u : interp::evaluate<T>(derivation.update, inputs, params, batch)) {
+    out.push_back(u.template cast<double>());
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<Tensor<double>> update_directions(const Model& model, const Derivation& derivation,
+                                              const std::vector<Tensor<double>>& states) {
+  const int64_t batch = batch_of(model, states);
+  if (model.dtype == ir::DType::F64) return evaluate_updates<double>(model, derivation, states, batch);
+  return evaluate_updates<float>(model, derivation, states, batch);
+}
 
 EnergyTree energy_tree(const Model& model, const Derivation& derivation,
                        const std::vector<Tensor<double>>& states) {

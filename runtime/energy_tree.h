@@ -27,4 +27,9 @@ struct EnergyTree {
 EnergyTree energy_tree(const Model& model, const Derivation& derivation,
                        const std::vector<Tensor<double>>& states);
 
+// The update directions dE/dxhat of every neuron ([batch, ...shape] each) for `states`, by
+// the same interpreter: activations first, then the derivation's update graphs.
+std::vector<Tensor<double>> update_directions(const Model& model, const Derivation& derivation,
+                                              const std::vector<Tensor<double>>& states);
+
 }  // namespace hamux

@@ -46,9 +46,12 @@ void Ham::Impl::refresh_params() {
   }
 }
 
-Ham Ham::load(const std::string& model_path, const LoadOptions& options) {
-  auto impl = std::make_shared<Impl>();
-  impl->model = load_model(model_path);
+namespace {
+
+// Derives and compiles a loaded model (what load() and from_json() share).
+std::shared_ptr<Ham::Impl> compile_model(Model model, const LoadOptions& options) {
+  auto impl = std::make_shared<Ham::Impl>();
+  impl->model = std::move(model);
   impl->derivation = derive(impl->model);
   codegen::StepOptions step;
   step.energy = true;  // one kernel serves plain runs, traces and the energy guard
@@ -56,7 +59,17 @@ Ham Ham::load(const std::string& model_path, const LoadOptions& options) {
   impl->kernel = std::make_unique<codegen::StepKernel>(impl->model, impl->derivation, step);
   for (const NeuronDef& n : impl->model.neurons) impl->neurons.push_back({n.name, n.shape, n.tau});
   impl->refresh_params();
-  return Ham(std::move(impl));
+  return impl;
+}
+
+}  // namespace
+
+Ham Ham::load(const std::string& model_path, const LoadOptions& options) {
+  return Ham(compile_model(load_model(model_path), options));
+}
+
+Ham Ham::from_json(const std::string& json_text, const std::string& base_dir, const LoadOptions& options) {
+  return Ham(compile_model(parse_model(json_text, "<json>", base_dir), options));
 }
 
 const std::string& Ham::name() const { return impl_->model.name; }

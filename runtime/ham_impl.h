@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,13 @@ struct States::Impl {
   StateData<float> f32;
   StateData<double> f64;
   bool xhat_fresh = false;  // xhat and energy describe the current x
+  // Per-sample clamp masks, per neuron: [batch, ...shape], 1 = held; empty for a neuron
+  // without one (the kernel's mask is per neuron, so run() restores these elements after
+  // every step instead; see runtime/run.cpp).
+  std::vector<std::vector<uint8_t>> held;
+  bool has_held() const {
+    return std::any_of(held.begin(), held.end(), [](const std::vector<uint8_t>& h) { return !h.empty(); });
+  }
 
   template <class T>
   StateData<T>& data();

@@ -106,11 +106,41 @@ class Integrator {
       bound_.emplace(ham_.kernel->bind(b_, dt));
       bound_dt_ = dt;
     }
+    if (!s_.has_held()) {
+      run_blocks(k);
+    } else {
+      // Per-sample masks: the kernel's mask is per neuron, so those elements move in the
+      // kernel and are put back after every step; the next step's activations (computed at
+      // its start) and the final xhat/energy (one call without steps) see the held values.
+      for (int64_t j = 0; j < k; ++j) {
+        const std::vector<std::vector<T>> before = held_values();
+        run_blocks(1);
+        restore_held(before);
+      }
+      run_blocks(0);
+    }
+    s_.xhat_fresh = true;
+  }
+
+  void run_blocks(int64_t k) {
     const int64_t size = block_size(ham_, s_.batch);
     pool_->run(static_cast<int>(block_count(ham_, s_.batch)), [&](int blk) {
       ham_.kernel->run(*bound_, blk * size, std::min(s_.batch, (blk + 1) * size), k);
     });
-    s_.xhat_fresh = true;
+  }
+
+  // The states of the neurons with per-sample masks (others: empty).
+  std::vector<std::vector<T>> held_values() const {
+    std::vector<std::vector<T>> v(d_.x.size());
+    for (size_t i = 0; i < s_.held.size(); ++i)
+      if (!s_.held[i].empty()) v[i] = d_.x[i];
+    return v;
+  }
+
+  void restore_held(const std::vector<std::vector<T>>& before) {
+    for (size_t i = 0; i < s_.held.size(); ++i)
+      for (size_t e = 0; e < s_.held[i].size(); ++e)
+        if (s_.held[i][e]) d_.x[i][e] = before[i][e];
   }
 
   static void copy_into(std::vector<std::vector<T>>& dst, const std::vector<std::vector<T>>& src) {

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "energy_tree.h"
 #include "ham_impl.h"
 
 namespace hamux {
@@ -110,13 +111,28 @@ void States::clamp(const std::string& neuron, const Tensor<double>& mask) {
   Impl& s = *impl_;
   const int i = s.ham->neuron_index(neuron);
   const Shape& shape = s.ham->neurons[i].shape;
-  if (mask.shape != shape) {
+  const int64_t n = s.elements(i);
+  const bool per_sample = mask.shape == batched(s.batch, shape);
+  if (mask.shape != shape && !per_sample) {
     throw Error("neuron '" + neuron + "'", "clamp mask of shape " + shape_str(mask.shape) +
-                                               " does not fit: expected " + shape_str(shape));
+                                               " does not fit: expected " + shape_str(shape) + " or " +
+                                               shape_str(batched(s.batch, shape)));
+  }
+  // A [batch, ...shape] mask whose samples are all alike is the per-neuron mask: the kernel's.
+  bool alike = true;
+  for (int64_t e = n; per_sample && alike && e < mask.size(); ++e) {
+    alike = (mask.data[e] != 0.0) == (mask.data[e % n] != 0.0);
+  }
+  unclamp(neuron);
+  if (per_sample && !alike) {
+    s.held.resize(s.ham->neurons.size());
+    s.held[i].resize(mask.data.size());
+    for (size_t e = 0; e < mask.data.size(); ++e) s.held[i][e] = mask.data[e] != 0.0;
+    return;
   }
   // The kernel multiplies the step by the mask: 1 moves, 0 holds (x - 0 is x, bit for bit).
-  std::vector<double> moves(mask.data.size());
-  for (size_t e = 0; e < moves.size(); ++e) moves[e] = mask.data[e] != 0.0 ? 0.0 : 1.0;
+  std::vector<double> moves(n);
+  for (int64_t e = 0; e < n; ++e) moves[e] = mask.data[e] != 0.0 ? 0.0 : 1.0;
   if (s.ham->f64()) {
     s.f64.mask[i] = moves;
   } else {
@@ -131,6 +147,13 @@ void States::unclamp(const std::string& neuron) {
   } else {
     impl_->f32.mask[i].clear();
   }
+  if (static_cast<size_t>(i) < impl_->held.size()) impl_->held[i].clear();
+}
+
+Tensor<double> States::updates(const std::string& neuron) const {
+  const Impl& s = *impl_;
+  const int i = s.ham->neuron_index(neuron);
+  return update_directions(s.ham->model, s.ham->derivation, s.states64())[i];
 }
 
 template <class T>

@@ -51,6 +51,12 @@ class Ham {
  public:
   // Loads, validates, derives and compiles `model_path`. Throws hamux::Error.
   static Ham load(const std::string& model_path, const LoadOptions& options = {});
+  // The same from JSON text held in memory (a model generated at run time needs no file).
+  // Relative {"file": ...} param paths are resolved against `base_dir`. Errors are those of
+  // load(), with the file named "<json>": Error("<json>", "/neurons/x/shape: ...") - the
+  // JSON pointer names the place in `json_text`. Without a "name" the model is named "<json>".
+  static Ham from_json(const std::string& json_text, const std::string& base_dir = ".",
+                       const LoadOptions& options = {});
 
   const std::string& name() const;
   bool is_float64() const;  // the model's dtype; float32 otherwise
@@ -98,12 +104,25 @@ class States {
   Tensor<double> get(const std::string& neuron) const;         // [batch, ...shape]
   Tensor<double> activation(const std::string& neuron) const;  // xhat of the current state
   std::vector<double> energy() const;  // total energy of each sample (compiled kernel)
+  // The update direction dE/dxhat of the current states, [batch, ...shape]: the state moves
+  // by -(dt / tau) * updates in a step (clamped elements excepted). Evaluated by the reference
+  // interpreter in the model's dtype (like Ham::energy_tree; for reports, not inner loops).
+  Tensor<double> updates(const std::string& neuron) const;
 
-  // Clamped elements never move (they stay bit-identical). A mask has the neuron's shape,
-  // nonzero = clamped; it applies to every sample.
+  // Clamped elements never move (they stay bit-identical). nonzero = clamped. A mask of the
+  // neuron's shape [...shape] applies to every sample; one of [batch, ...shape] holds
+  // different elements in each sample (e.g. different pixels hidden in each image).
   void clamp(const std::string& neuron);
   void clamp(const std::string& neuron, const Tensor<double>& mask);
   void unclamp(const std::string& neuron);
+
+  // The states of every neuron as an .npz, one array [batch, ...shape] per neuron, in the
+  // model's dtype: the file `hamux run --out` writes. Written atomically. (Masks are not saved.)
+  void save(const std::string& path) const;
+  // States of `ham` read from such a file (.npz; or .npy for a model with one neuron): the
+  // batch is the file's, every neuron must be there with [batch, ...shape], and nothing else.
+  // Throws Error(path, "...") naming the array that does not fit.
+  static States load(const Ham& ham, const std::string& path);
 
   struct Impl;
 

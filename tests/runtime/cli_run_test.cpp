@@ -79,7 +79,7 @@ TEST(CliRunErrors, ExactMessagesNonZeroExitNoOutputFile) {
       {"run '" + kReadme + "' --set input='" + d + "/wrong.npy'",
        "error: neuron 'input': state of shape [3] does not fit: expected [7] or [1,7]\n"},
       {"run '" + kReadme + "' --clamp labels='" + d + "/wrong.npy'",
-       "error: neuron 'labels': clamp mask of shape [3] does not fit: expected [8]\n"},
+       "error: neuron 'labels': clamp mask of shape [3] does not fit: expected [8] or [1,8]\n"},
       {"run '" + kDir + "/classical_hopfield.json' --dt 1000 --init normal:1",
        "error: " + kDir + "/classical_hopfield.json: neuron 'v', sample 0: state is inf at step 13 (try a smaller dt)\n"},
   };

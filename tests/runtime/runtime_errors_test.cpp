@@ -41,7 +41,7 @@ TEST(RuntimeErrors, WrongShapes) {
   EXPECT_EQ(error_of([&] { s.set("input", Tensor<double>({3, 7})); }),
             "neuron 'input': state of shape [3,7] does not fit: expected [7] or [2,7]");
   EXPECT_EQ(error_of([&] { s.clamp("labels", Tensor<double>({9})); }),
-            "neuron 'labels': clamp mask of shape [9] does not fit: expected [8]");
+            "neuron 'labels': clamp mask of shape [9] does not fit: expected [8] or [2,8]");
   EXPECT_EQ(error_of([&] { ham.set_param("W1", Tensor<double>({9, 7})); }),
             "param 'W1': shape [9,7] does not match the model's [7,9]");
   EXPECT_EQ(error_of([&] { ham.zeros(0); }), "batch: must be at least 1, got 0");
