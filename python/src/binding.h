@@ -72,6 +72,13 @@ template <class T>
 nb::object owned_array(std::vector<T>&& data, const hamux::Shape& shape);
 nb::tuple shape_tuple(const hamux::Shape& shape);
 
+// ---- Model methods that make or read States (states.cpp, run.cpp) ----
+nb::object make_states(nb::handle model_obj, hamux::States st);
+nb::object model_zeros(nb::handle model_obj, int64_t batch);
+nb::object model_normal(nb::handle model_obj, int64_t batch, uint64_t seed, double std);
+nb::object model_load_states(nb::handle model_obj, const std::string& path);
+nb::dict model_energy_tree(PyModel& m, PyStates& s);
+
 // ---- the parts of the module ----
 void bind_errors(nb::module_& m);
 void bind_model(nb::module_& m);
