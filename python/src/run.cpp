@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "binding.h"
+#include "frontend/model.h"
 
 namespace hamuxpy {
 
@@ -58,9 +59,9 @@ void fill_trace(PyRunReport& out, const hamux::RunReport& r, int64_t batch, bool
 
 PyRunReport run(PyModel& m, PyStates& s, int64_t steps, double dt, double tol, int threads, int64_t record_every,
                 bool record_tree, bool energy_guard, nb::object progress, double progress_interval) {
-  if (s.model != &m) throw hamux::Error(m.ham.name(), "the states were made by another model");
+  if (s.model != &m) throw hamux::Error(m.ham.model().file, "the states were made by another model");
   if (!(progress_interval >= 0)) {
-    throw hamux::Error(m.ham.name(), "progress_interval must be >= 0, got " + std::to_string(progress_interval));
+    throw hamux::Error(m.ham.model().file, "progress_interval must be >= 0, got " + std::to_string(progress_interval));
   }
   // progress=True: a tqdm bar (tqdm.auto picks the notebook widget in Jupyter).
   nb::object bar;

@@ -116,7 +116,7 @@ nb::object model_load_states(nb::handle model_obj, const std::string& path) {
 }
 
 nb::dict model_energy_tree(PyModel& m, PyStates& s) {
-  if (s.model != &m) throw Error(m.ham.name(), "the states were made by another model");
+  if (s.model != &m) throw Error(m.ham.model().file, "the states were made by another model");
   hamux::EnergyBreakdown tree;
   {
     auto guard = take(s);
