@@ -111,7 +111,10 @@ std::vector<std::string> compile_aot(const PyModel& m, const std::string& dir, c
   // Another dtype: the same model re-read with that dtype and today's param values (as
   // `hamux compile --dtype` does from the file).
   hamux::Model other = hamux::parse_model(self_contained_json(m, dtype), model.file, m.base_dir);
-  for (size_t p = 0; p < other.params.size(); ++p) other.params[p].value = model.params[p].value;
+  for (size_t p = 0; p < other.params.size(); ++p) {
+    other.params[p].value = model.params[p].value;
+    other.params[p].init = model.params[p].init;  // the header describes the init
+  }
   return hamux::codegen::write_aot(hamux::codegen::compile_aot(other, o), other, dir);
 }
 
