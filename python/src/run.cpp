@@ -22,39 +22,45 @@ using Clock = std::chrono::steady_clock;
 
 struct Cancelled {};  // thrown through hamux::run; not a std::exception, so nothing catches it
 
+// The report as hamux::run returned it; the trace becomes arrays when it is asked for (making
+// NumPy arrays costs about a microsecond each, more than a short run's own overhead).
 struct PyRunReport {
-  int64_t steps = 0;
-  bool converged = false;
-  double max_dx = 0, dt = 0;
-  std::vector<hamux::GuardEvent> guard;
-  nb::object trace_steps, trace_energy, trace_tree;
+  hamux::RunReport r;
+  int64_t batch = 0;
+  bool f64 = false;
 };
 
-// The trace as arrays: steps [rows] (int64), energy [rows, batch], tree {term: [rows, batch]}.
-void fill_trace(PyRunReport& out, const hamux::RunReport& r, int64_t batch, bool f64) {
+nb::object trace_steps(const PyRunReport& p) {
   std::vector<int64_t> steps;
+  for (const hamux::TraceRow& row : p.r.trace) steps.push_back(row.step);
+  const int64_t rows = static_cast<int64_t>(steps.size());
+  return owned_array(std::move(steps), {rows});
+}
+
+nb::object trace_energy(const PyRunReport& p) {
   std::vector<double> energy;
-  for (const hamux::TraceRow& row : r.trace) {
-    steps.push_back(row.step);
-    energy.insert(energy.end(), row.energy.begin(), row.energy.end());
-  }
-  const int64_t rows = static_cast<int64_t>(r.trace.size());
-  out.trace_steps = owned_array(std::move(steps), {rows});
-  out.trace_energy = to_array(hamux::Tensor<double>({rows, batch}, std::move(energy)), f64);
+  for (const hamux::TraceRow& row : p.r.trace) energy.insert(energy.end(), row.energy.begin(), row.energy.end());
+  const int64_t rows = static_cast<int64_t>(p.r.trace.size());
+  return to_array(hamux::Tensor<double>({rows, p.batch}, std::move(energy)), p.f64);
+}
+
+// {term: [rows, batch]} with "total" last; empty without record_tree.
+nb::dict trace_tree(const PyRunReport& p) {
   nb::dict tree;
-  if (!r.trace.empty() && !r.trace[0].tree.terms.empty()) {
-    const hamux::EnergyBreakdown& first = r.trace[0].tree;
-    for (size_t t = 0; t <= first.terms.size(); ++t) {
-      std::vector<double> v;
-      for (const hamux::TraceRow& row : r.trace) {
-        const std::vector<double>& src = t < first.terms.size() ? row.tree.values[t] : row.tree.total;
-        v.insert(v.end(), src.begin(), src.end());
-      }
-      const std::string key = t < first.terms.size() ? first.terms[t] : "total";
-      tree[key.c_str()] = to_array(hamux::Tensor<double>({rows, batch}, std::move(v)), f64);
+  const std::vector<hamux::TraceRow>& trace = p.r.trace;
+  if (trace.empty() || trace[0].tree.terms.empty()) return tree;
+  const int64_t rows = static_cast<int64_t>(trace.size());
+  const hamux::EnergyBreakdown& first = trace[0].tree;
+  for (size_t t = 0; t <= first.terms.size(); ++t) {
+    std::vector<double> v;
+    for (const hamux::TraceRow& row : trace) {
+      const std::vector<double>& src = t < first.terms.size() ? row.tree.values[t] : row.tree.total;
+      v.insert(v.end(), src.begin(), src.end());
     }
+    const std::string key = t < first.terms.size() ? first.terms[t] : "total";
+    tree[key.c_str()] = to_array(hamux::Tensor<double>({rows, p.batch}, std::move(v)), p.f64);
   }
-  out.trace_tree = tree;
+  return tree;
 }
 
 PyRunReport run(PyModel& m, PyStates& s, int64_t steps, double dt, double tol, int threads, int64_t record_every,
@@ -129,12 +135,9 @@ PyRunReport run(PyModel& m, PyStates& s, int64_t steps, double dt, double tol, i
   if (bar.is_valid()) bar.attr("close")();
 
   PyRunReport out;
-  out.steps = r.steps;
-  out.converged = r.converged;
-  out.max_dx = r.max_dx;
-  out.dt = r.dt;
-  out.guard = r.guard;
-  fill_trace(out, r, s.states.batch(), m.ham.is_float64());
+  out.r = std::move(r);
+  out.batch = s.states.batch();
+  out.f64 = m.ham.is_float64();
   return out;
 }
 
@@ -165,19 +168,23 @@ void bind_run(nb::module_& m) {
       });
 
   nb::class_<PyRunReport>(m, "RunReport", "What Model.run did (hamux::RunReport), the trace as arrays.")
-      .def_ro("steps", &PyRunReport::steps, "Steps taken.")
-      .def_ro("converged", &PyRunReport::converged, "Whether the run stopped because max |dx| < tol.")
-      .def_ro("max_dx", &PyRunReport::max_dx, "max |dx| of the last step (with tol > 0 or the energy guard).")
-      .def_ro("dt", &PyRunReport::dt, "dt at the end (smaller than asked when the energy guard halved it).")
-      .def_ro("guard", &PyRunReport::guard, "The steps the energy guard undid (list of GuardEvent).")
-      .def_ro("trace_steps", &PyRunReport::trace_steps, "The recorded steps, [rows] int64 (with record_every).")
-      .def_ro("trace_energy", &PyRunReport::trace_energy, "The energy of each sample at those steps, [rows, batch].")
-      .def_ro("trace_tree", &PyRunReport::trace_tree,
-              "With record_tree: the energy tree at those steps, {term: [rows, batch]} with 'total'.")
+      .def_prop_ro("steps", [](const PyRunReport& p) { return p.r.steps; }, "Steps taken.")
+      .def_prop_ro("converged", [](const PyRunReport& p) { return p.r.converged; },
+                   "Whether the run stopped because max |dx| < tol.")
+      .def_prop_ro("max_dx", [](const PyRunReport& p) { return p.r.max_dx; },
+                   "max |dx| of the last step (with tol > 0 or the energy guard).")
+      .def_prop_ro("dt", [](const PyRunReport& p) { return p.r.dt; },
+                   "dt at the end (smaller than asked when the energy guard halved it).")
+      .def_prop_ro("guard", [](const PyRunReport& p) { return p.r.guard; },
+                   "The steps the energy guard undid (list of GuardEvent).")
+      .def_prop_ro("trace_steps", &trace_steps, "The recorded steps, [rows] int64 (with record_every).")
+      .def_prop_ro("trace_energy", &trace_energy, "The energy of each sample at those steps, [rows, batch].")
+      .def_prop_ro("trace_tree", &trace_tree,
+                   "With record_tree: the energy tree at those steps, {term: [rows, batch]} with 'total'.")
       .def("__repr__", [](const PyRunReport& r) {
-        return "RunReport(steps=" + std::to_string(r.steps) + ", converged=" + (r.converged ? "True" : "False") +
-               ", dt=" + nb::cast<std::string>(nb::repr(nb::float_(r.dt))) + ", guard events=" +
-               std::to_string(r.guard.size()) + ", trace rows=" + std::to_string(nb::len(r.trace_steps)) + ")";
+        return "RunReport(steps=" + std::to_string(r.r.steps) + ", converged=" + (r.r.converged ? "True" : "False") +
+               ", dt=" + nb::cast<std::string>(nb::repr(nb::float_(r.r.dt))) + ", guard events=" +
+               std::to_string(r.r.guard.size()) + ", trace rows=" + std::to_string(r.r.trace.size()) + ")";
       });
 
   nb::handle model = m.attr("Model");
