@@ -122,15 +122,7 @@ States Ham::zeros(int64_t batch) const {
 
 States Ham::normal(int64_t batch, uint64_t seed, double std) const {
   States s = zeros(batch);
-  for (const NeuronInfo& n : impl_->neurons) {
-    // One stream per neuron: adding a neuron does not change the others' states.
-    frontend::Rng rng(seed, "state:" + n.name);
-    Tensor<double> t(Shape{batch});
-    t.shape.insert(t.shape.end(), n.shape.begin(), n.shape.end());
-    t.data.resize(num_elements(t.shape));
-    for (double& v : t.data) v = std * rng.normal();
-    s.set(n.name, t);
-  }
+  for (const NeuronInfo& n : impl_->neurons) s.set(n.name, frontend::normal_state(seed, n.name, n.shape, batch, std));
   return s;
 }
 

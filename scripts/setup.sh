@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/packages.sh
 
 ensure_packages dataset-fashion-mnist llvm-19-dev libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev \
-  cmake ninja-build g++
+  cmake ninja-build g++ python3-jsonschema
 
 # Configuring an existing build tree is quick and keeps it Ninja + Release whatever it was.
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null

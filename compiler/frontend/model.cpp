@@ -178,8 +178,19 @@ void read_connections(const Ctx& ctx, const Json& root, Model& m, Compiler& comp
                          (spec.inputs.arity_str() == "1" ? "" : "s") + ", got " + std::to_string(names.size()));
     for (size_t k = 0; k < in_names.size(); ++k)
       inputs.push_back(ir::input(static_cast<int>(k), in_names[k], m.neurons[cd.neurons[k]].shape, m.dtype));
-    cd.energy = spec.expr ? comp.expr(*spec.expr, spec.ptr, inputs, nullptr, 0, "an energy")
-                          : comp.instantiate(spec.builtin, inputs, 0);
+    // A synapse meets its neurons' shapes here: an error inside it (reported where the
+    // synapse is written) also names the connection that gave it those shapes.
+    std::string neuron_names;
+    for (size_t k = 0; k < names.size(); ++k) neuron_names += (k ? ", " : "") + m.neurons[cd.neurons[k]].name;
+    const std::string at = " (in " + ptr + ": neurons " + neuron_names + ")";
+    try {
+      cd.energy = spec.expr ? comp.expr(*spec.expr, spec.ptr, inputs, nullptr, 0, "an energy")
+                            : comp.instantiate(spec.builtin, inputs, 0);
+    } catch (const Error& e) {
+      throw Error(e.where(), e.cause() + at);
+    } catch (const ir::ShapeError& e) {
+      throw Error(ctx.where(spec.ptr), e.what() + at);
+    }
     m.connections.push_back(std::move(cd));
   }
 }

@@ -62,4 +62,14 @@ double Rng::normal() {
   return r * std::cos(theta);
 }
 
+Tensor<double> normal_state(uint64_t seed, const std::string& neuron, const Shape& shape, int64_t batch,
+                            double std) {
+  Rng rng(seed, "state:" + neuron);
+  Shape batched{batch};
+  batched.insert(batched.end(), shape.begin(), shape.end());
+  Tensor<double> t(batched);
+  for (double& v : t.data) v = std * rng.normal();
+  return t;
+}
+
 }  // namespace hamux::frontend

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "hamux/tensor.h"
+
 namespace hamux::frontend {
 
 class Rng {
@@ -25,5 +27,12 @@ class Rng {
   bool have_spare_ = false;
   double spare_ = 0.0;
 };
+
+// Random states of one neuron, [batch, ...shape], independent N(0, std^2) elements, from the
+// stream (seed, "state:<neuron>"): the one generator behind Ham::normal, `hamux run --init
+// normal:S`, `hamux energy --init normal:S` and `hamux check --seed S`, so that all of them
+// start from the same bits for the same S (and adding a neuron does not change the others).
+Tensor<double> normal_state(uint64_t seed, const std::string& neuron, const Shape& shape, int64_t batch,
+                            double std = 1.0);
 
 }  // namespace hamux::frontend

@@ -8,6 +8,7 @@
 #include "autodiff/derive.h"
 #include "autodiff/fd_check.h"
 #include "frontend/model.h"
+#include "test_data.h"
 
 namespace hamux {
 namespace {
@@ -24,13 +25,8 @@ std::vector<double> fd_of(const NodePtr& y, const Point& at, size_t k, const std
   return fdcheck::fd_gradient(y, at, k, e, params, 1e-3, /*richardson=*/true);
 }
 
-std::vector<std::string> contract_models() {
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(HAMUX_MODELS_DIR))
-    if (e.path().extension() == ".json") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
+// A fixed list, not a scan of the folder at test discovery (tests/test_data.h).
+std::vector<std::string> contract_models() { return test_data::contract_model_paths(); }
 
 std::vector<int64_t> some_elements(int64_t size, std::mt19937_64& rng) {
   if (size <= kElementsPerNeuron) {

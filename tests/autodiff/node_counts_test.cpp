@@ -9,6 +9,7 @@
 #include "autodiff/derive_raw.h"
 #include "autodiff/fd_check.h"
 #include "frontend/model.h"
+#include "test_data.h"
 
 namespace hamux {
 namespace {
@@ -79,10 +80,7 @@ std::vector<NodePtr> all_graphs(const Derivation& d) {
 }
 
 TEST(NodeCounts, TableForContractModelsAndDeepDags) {
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(HAMUX_MODELS_DIR))
-    if (e.path().extension() == ".json") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files = test_data::contract_model_paths();
   std::cout << "| graph | primal nodes | derived, unsimplified | derived, simplified | update only, simplified |\n"
             << "| --- | ---: | ---: | ---: | ---: |\n";
   for (const std::string& f : files) {

@@ -98,9 +98,9 @@ TEST(Errors, InvalidModels) {
   const ScratchDir dir;
   std::string path = model_file(dir, "shapes.json", kBadShapes);
   expect_load_error("check '" + path + "'",
-                    path + ": /synapses/s/expr/let/m: matmul: shapes [4,4] and [3] do not match");
+                    path + ": /synapses/s/expr/let/m: matmul: shapes [4,4] and [3] do not match (in /connections/0: neurons h)");
   expect_load_error("grad '" + path + "'",
-                    path + ": /synapses/s/expr/let/m: matmul: shapes [4,4] and [3] do not match");
+                    path + ": /synapses/s/expr/let/m: matmul: shapes [4,4] and [3] do not match (in /connections/0: neurons h)");
 
   path = model_file(dir, "lagrangian.json", R"({"hamux": "1", "params": {}, "synapses": {}, "connections": [],
     "neurons": {"h": {"shape": [3], "lagrangian": "frob"}}})");
@@ -114,7 +114,7 @@ TEST(Errors, InvalidModels) {
     "synapses": {"s": {"expr": {"inputs": ["a"], "value": ["exp", "a"]}}},
     "connections": [{"neurons": ["h"], "synapse": "s"}]})");
   expect_load_error("check '" + path + "'",
-                    path + ": /synapses/s/expr/value: an energy must be a scalar, got shape [3]");
+                    path + ": /synapses/s/expr/value: an energy must be a scalar, got shape [3] (in /connections/0: neurons h)");
 }
 
 }  // namespace

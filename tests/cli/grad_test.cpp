@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/run_hamux.h"
+#include "test_data.h"
 
 namespace hamux::test {
 namespace {
@@ -50,11 +51,10 @@ TEST(Grad, ReadmeListsEveryNeuron) {
 }
 
 TEST(Grad, SucceedsOnEveryContractModel) {
-  for (const auto& entry : std::filesystem::directory_iterator(HAMUX_MODELS_DIR)) {
-    if (entry.path().extension() != ".json") continue;
-    const RunResult r = run_hamux("grad '" + entry.path().string() + "'");
-    EXPECT_EQ(r.status, 0) << entry.path() << "\n" << r.err;
-    EXPECT_NE(r.out.find("update directions:"), std::string::npos) << entry.path();
+  for (const std::string& path : test_data::contract_model_paths()) {
+    const RunResult r = run_hamux("grad '" + path + "'");
+    EXPECT_EQ(r.status, 0) << path << "\n" << r.err;
+    EXPECT_NE(r.out.find("update directions:"), std::string::npos) << path;
   }
 }
 

@@ -13,18 +13,16 @@
 
 #include "frontend/model.h"
 #include "frontend_test_util.h"
+#include "test_data.h"
 
 namespace hamux {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+// Throws (failing the test with the file's name) when the model cannot be read: an empty
+// text would make the mutation positions below divide by zero.
+std::string read_text(const std::string& path) { return test_data::read_test_file(path); }
 
 // Parses `text`; fails the test on anything but success or hamux::Error.
 void check_no_crash(const std::string& text) {

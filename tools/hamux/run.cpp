@@ -33,16 +33,18 @@ const char* const kUsage =
     "  --tol X              stop once a step moves no state by more than X (max |dx| < X)\n"
     "  --batch B            number of samples (default 1)\n"
     "  --init I             zeros (default) or normal:SEED (standard normal states)\n"
+    "  --states FILE.npz    start from these states (every neuron; e.g. an earlier --out)\n"
     "  --set N=FILE.npy     state of neuron N: shape [...shape] or [batch, ...shape] (repeatable)\n"
-    "  --clamp N[=MASK.npy] hold neuron N fixed, or the elements where MASK is nonzero (repeatable)\n"
+    "  --clamp N[=MASK.npy] hold neuron N fixed, or the elements where MASK is nonzero; MASK is\n"
+    "                       [...shape] (every sample) or [batch, ...shape] (repeatable)\n"
     "  --params FILE        load params from an .npz or a directory of .npy files\n"
     "  --threads T          split the batch over T threads (default 1; 0 = all cores)\n"
     "  --guard              halve dt whenever a step would raise a sample's energy\n"
     "  --every K            record the energy every K steps (default 1; with --trace/--plot)\n"
     "  --trace FILE.csv     energy trace: header step,sample_0,...; one row per recorded step\n"
     "  --plot FILE.svg      the energy trace as an SVG line plot\n"
-    "  --out FILE           final states: .npz (one array per neuron, [batch, ...shape]),\n"
-    "                       or .npy for a model with one neuron\n"
+    "  --out FILE           final states: .npz (one array per neuron, [batch, ...shape]; what\n"
+    "                       --states reads back), or .npy for a model with one neuron\n"
     "  -h, --help           show this help\n";
 
 double parse_double(const std::string& option, const std::string& text) {
@@ -133,14 +135,12 @@ int run_run(const std::vector<std::string>& raw_args) {
     if (ends_with(out_path, ".npy")) {
       write_npy_atomic(out_path, states.get(ham.neurons()[0].name), ham.is_float64());
     } else {
-      std::map<std::string, Tensor<double>> arrays;
-      for (const NeuronInfo& n : ham.neurons()) arrays[n.name] = states.get(n.name);
-      write_npz(out_path, arrays, ham.is_float64());
+      states.save(out_path);  // what --states reads back
     }
   }
 
   std::string out = "model: " + ham.name() + "\n";
-  out += "steps: " + std::to_string(r.steps) + ", dt " + general(r.dt) + ", batch " +
+  out += "steps: " + std::to_string(r.steps) + ", dt " + general(o.dt) + ", batch " +
          std::to_string(states.batch()) + "\n";
   if (o.tol > 0) {
     out += r.converged ? "converged: max |dx| " + general(r.max_dx) + " < " + general(o.tol) + "\n"
@@ -150,6 +150,7 @@ int run_run(const std::vector<std::string>& raw_args) {
     out += "energy guard: step " + std::to_string(g.step) + ", sample " + std::to_string(g.sample) + ": energy " +
            fixed6(g.energy_before) + " -> " + fixed6(g.energy_after) + ", dt halved to " + general(g.new_dt) + "\n";
   }
+  if (r.dt != o.dt) out += "dt at the end: " + general(r.dt) + " (the energy guard halved it)\n";
   std::vector<std::vector<std::string>> rows = {{"sample", "energy before", "energy after"}};
   for (size_t b = 0; b < before.size(); ++b) rows.push_back({std::to_string(b), fixed6(before[b]), fixed6(after[b])});
   out += render_table(rows, 0);

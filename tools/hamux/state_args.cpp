@@ -43,6 +43,12 @@ States make_states(Ham& ham, const ParsedArgs& parsed, const std::vector<std::st
     auto it = parsed.options.find(name);
     return it == parsed.options.end() ? fallback : it->second;
   };
+  const std::string states_file = option("--states", "");
+  if (!states_file.empty() && (parsed.options.count("--batch") || parsed.options.count("--init"))) {
+    throw UsageError("option '--states' gives the batch and the states: it does not go with '" +
+                         std::string(parsed.options.count("--batch") ? "--batch" : "--init") + "'",
+                     usage);
+  }
   const int64_t batch = static_cast<int64_t>(parse_uint("--batch", option("--batch", "1"), usage));
   if (batch < 1) throw UsageError("option '--batch' must be at least 1", usage);
   const std::string init = option("--init", "zeros");
@@ -54,7 +60,9 @@ States make_states(Ham& ham, const ParsedArgs& parsed, const std::vector<std::st
     seed = parse_uint("--init", init.substr(7), usage);
   }
   if (const std::string p = option("--params", ""); !p.empty()) ham.load_params(p);
-  States states = init == "zeros" ? ham.zeros(batch) : ham.normal(batch, seed);
+  States states = !states_file.empty() ? States::load(ham, states_file)
+                  : init == "zeros"      ? ham.zeros(batch)
+                                         : ham.normal(batch, seed);
   for (const std::string& s : sets) {
     const size_t eq = s.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) {

@@ -1,5 +1,5 @@
 // tools/hamux/state_args.h - the options `run` and `energy` share: which model params and
-// which states to start from (--params, --batch, --init, --set, --clamp).
+// which states to start from (--params, --batch, --init, --states, --set, --clamp).
 #pragma once
 
 #include <string>
@@ -19,11 +19,13 @@ std::vector<std::string> take_repeated(std::vector<std::string>& args, const std
 bool take_flag(std::vector<std::string>& args, const std::string& flag);
 
 // The value options make_states reads.
-inline const std::vector<std::string> kStateOptions = {"--batch", "--init", "--params"};
+inline const std::vector<std::string> kStateOptions = {"--batch", "--init", "--params", "--states"};
 
-// Loads --params into `ham`, makes --batch states by --init (zeros | normal:SEED), applies
-// every --set NEURON=file.npy ([...shape] or [batch, ...shape]) and --clamp NEURON[=mask.npy]
-// (mask of the neuron's shape, nonzero = clamped).
+// Loads --params into `ham`, makes --batch states by --init (zeros | normal:SEED) or reads
+// them from --states FILE (an .npz as `hamux run --out` writes: every neuron, the file's
+// batch; not with --batch or --init), applies every --set NEURON=file.npy ([...shape] or
+// [batch, ...shape]) and --clamp NEURON[=mask.npy] (mask [...shape] or [batch, ...shape],
+// nonzero = clamped).
 States make_states(Ham& ham, const ParsedArgs& parsed, const std::vector<std::string>& sets,
                    const std::vector<std::string>& clamps, const std::string& usage);
 
