@@ -118,16 +118,25 @@ def test_set_param_waits_for_running_runs(readme):
     assert done["set"] >= done["run"]
 
 
-def test_keyboard_interrupt_stops_a_long_run_cleanly(readme):
+@pytest.fixture
+def default_sigint():
+    """Python's own SIGINT handler (other libraries, e.g. dask.distributed, may have replaced it)."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
+def test_keyboard_interrupt_stops_a_long_run_cleanly(readme, default_sigint):
     s = readme.normal(2, 1)
+    steps = long_run_steps(readme, 2, 60.0)  # bounded: a lost interrupt fails, it does not hang
     timer = threading.Timer(0.3, _thread.interrupt_main)  # what Ctrl-C does to the main thread
     timer.start()
     t0 = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
-        readme.run(s, steps=10 ** 12, progress_interval=0.05)
+        readme.run(s, steps=steps, progress_interval=0.05)
     elapsed = time.perf_counter() - t0
     timer.join()
-    assert 0.25 < elapsed < 5.0
+    assert 0.25 < elapsed < 10.0
     assert all(np.isfinite(v).all() for v in s.to_dict().values())
     r = readme.run(s, steps=3)  # the states are free and usable
     assert r.steps == 3
@@ -142,7 +151,7 @@ def test_sigint_stops_a_run_in_a_subprocess():
             if done == 64:
                 print("running", flush=True)
         try:
-            m.run(s, steps=10 ** 12, progress=started, progress_interval=0)
+            m.run(s, steps=10 ** 9, progress=started, progress_interval=0)
         except KeyboardInterrupt:
             print("interrupted", s.energy().shape, flush=True)
             sys.exit(0)
