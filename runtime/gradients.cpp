@@ -111,7 +111,7 @@ std::shared_ptr<const LossKernel> loss_kernel(Ham::Impl& ham, Kernels& k, const 
   return lk;
 }
 
-std::string fmt(double v) { return frontend::fmt_number(v); }
+std::string fmt(double v) { return std::isnan(v) ? "nan" : frontend::fmt_number(v); }
 
 void check_options(const Model& m, const GradientOptions& o) {
   const std::string where = m.file;

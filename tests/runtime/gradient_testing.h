@@ -12,6 +12,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "hamux/gradients.h"
 #include "hamux/hamux.h"
@@ -43,7 +44,9 @@ inline std::string variant(const std::string& file, bool f64, double tau = 0) {
     for (auto& p : j["params"])
       if (p.contains("init") && p["init"].is_object() && p["init"].contains("file"))
         p["init"]["file"]["path"] = (src.parent_path() / p["init"]["file"]["path"].get<std::string>()).string();
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "hamux_gradient_tests";
+  // One directory per process: ctest runs tests of this binary in parallel processes.
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("hamux_gradient_tests_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::filesystem::path out = dir / (src.stem().string() + (f64 ? "_f64" : "") +
                                            (tau > 0 ? "_tau" + std::to_string(static_cast<int>(tau * 100)) : "") + ".json");

@@ -145,7 +145,9 @@ TEST(GradientMethods, CheckpointingRecomputesTheSameStatesBitForBit) {
       o.checkpoint_every = k;
       const GradientResult c = gradients(ham, s, loss, o);
       EXPECT_TRUE(bit_identical(all, c)) << "checkpoint_every " << k;
-      if (k == 4) EXPECT_LT(c.memory_bytes, all.memory_bytes);
+      if (k == 4) {
+        EXPECT_LT(c.memory_bytes, all.memory_bytes);
+      }
     }
   }
 }
