@@ -84,5 +84,6 @@ void bind_errors(nb::module_& m);
 void bind_model(nb::module_& m);
 void bind_states(nb::module_& m);
 void bind_run(nb::module_& m);
+void bind_gradients(nb::module_& m);
 
 }  // namespace hamuxpy

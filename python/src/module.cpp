@@ -35,4 +35,5 @@ NB_MODULE(_core, m) {
   hamuxpy::bind_model(m);
   hamuxpy::bind_states(m);
   hamuxpy::bind_run(m);
+  hamuxpy::bind_gradients(m);
 }
