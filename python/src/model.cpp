@@ -143,7 +143,7 @@ void bind_model(nb::module_& m) {
                   nb::arg("disk_cache") = true, nb::rv_policy::take_ownership,
                   "Loads a model from JSON text; relative param files are read from `base_dir`.")
       .def_prop_ro("name", [](const PyModel& p) { return p.ham.name(); }, "The model's name.")
-      .def_prop_ro("dtype", &dtype_of, "numpy.float32 or numpy.float64: the dtype of states, params and energies.")
+      .def_prop_ro("dtype", &dtype_of, nb::sig("def dtype(self) -> numpy.dtype"), "numpy.float32 or numpy.float64: the dtype of states, params and energies.")
       .def_prop_ro("neurons", [](const PyModel& p) { return p.ham.neurons(); },
                    "The neuron layers, in model order (list of Neuron).")
       .def_prop_ro("neuron_names", [](const PyModel& p) {
@@ -165,7 +165,8 @@ void bind_model(nb::module_& m) {
       .def("param", [](const PyModel& p, const std::string& name) {
              std::shared_lock lock(p.params_lock);
              return to_array(p.ham.param(name), p.ham.is_float64());
-           }, nb::arg("name"), "A param's values as a new array in the model's dtype.")
+           }, nb::arg("name"), nb::sig("def param(self, name: str) -> numpy.ndarray"),
+           "A param's values as a new array in the model's dtype.")
       .def("params", [](const PyModel& p) {
              std::shared_lock lock(p.params_lock);
              return params_dict(p);
@@ -197,14 +198,16 @@ void bind_model(nb::module_& m) {
            "target triple (default: this machine), `cpu` a CPU name, `dtype` 'float32' or\n"
            "'float64' to compile in another dtype. Returns the paths written.")
       .def("zeros", [](nb::handle self, int64_t batch) { return model_zeros(self, batch); }, nb::arg("batch"),
+           nb::sig("def zeros(self, batch: int) -> States"),
            "A batch of states, all zero, no clamps.")
       .def("normal", [](nb::handle self, int64_t batch, uint64_t seed, double std) {
              return model_normal(self, batch, seed, std);
            }, nb::arg("batch"), nb::arg("seed"), nb::arg("std") = 1.0,
+           nb::sig("def normal(self, batch: int, seed: int, std: float = 1.0) -> States"),
            "States with independent N(0, std^2) elements from hamux's seeded generator: the same bits\n"
            "on every platform, and the states of `hamux run --init normal:SEED`.")
       .def("load_states", [](nb::handle self, const std::string& path) { return model_load_states(self, path); },
-           nb::arg("path"),
+           nb::arg("path"), nb::sig("def load_states(self, path: str) -> States"),
            "States read from an .npz written by States.save or `hamux run --out` (or an .npy for a\n"
            "model with one neuron); the batch is the file's.")
       .def("energy_tree", &model_energy_tree, nb::arg("states"),

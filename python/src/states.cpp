@@ -159,16 +159,16 @@ void bind_states(nb::module_& m) {
                        "Model.normal or Model.load_states. One States serves one call at a time (a\n"
                        "second thread gets hamuxc.Error); clone() makes an independent copy.")
       .def_prop_ro("batch", [](const PyStates& s) { return s.states.batch(); }, "The number of samples.")
-      .def_prop_ro("model", [](const PyStates& s) { return s.model_obj; }, "The Model these states belong to.")
-      .def("get", &get_state, nb::arg("neuron"),
+      .def_prop_ro("model", [](const PyStates& s) { return s.model_obj; }, nb::sig("def model(self) -> Model"), "The Model these states belong to.")
+      .def("get", &get_state, nb::arg("neuron"), nb::sig("def get(self, neuron: str) -> numpy.ndarray"),
            "A neuron's states, [batch, ...shape], as a new array in the model's dtype.")
-      .def("view", &view_state, nb::arg("neuron"),
+      .def("view", &view_state, nb::arg("neuron"), nb::sig("def view(self, neuron: str) -> numpy.ndarray"),
            "A read-only array over the neuron's state buffer itself (no copy): it shows the\n"
            "states as they are now, and later runs change it.")
       .def("set", &set_state, nb::arg("neuron"), nb::arg("value"), nb::arg("sample") = nb::none(),
            "Sets a neuron's states: `value` is [...shape] (every sample) or [batch, ...shape]; with\n"
            "`sample`, that one sample's [...shape]. Any array-like; converted to the model's dtype.")
-      .def("__getitem__", &get_state, nb::arg("neuron"), "states[neuron] is states.get(neuron).")
+      .def("__getitem__", &get_state, nb::arg("neuron"), nb::sig("def __getitem__(self, neuron: str) -> numpy.ndarray"), "states[neuron] is states.get(neuron).")
       .def("__setitem__", [](PyStates& s, const std::string& n, nb::handle v) { set_state(s, n, v, nb::none()); },
            nb::arg("neuron"), nb::arg("value"), "states[neuron] = value is states.set(neuron, value).")
       .def("to_dict", [](PyStates& s) {
@@ -179,7 +179,7 @@ void bind_states(nb::module_& m) {
       .def("activation", [](PyStates& s, const std::string& name) {
              const bool f64 = s.model->ham.is_float64();
              return to_array(with_states(s, [&](hamux::States& st) { return st.activation(name); }), f64);
-           }, nb::arg("neuron"), "The activations xhat of a neuron's current states, [batch, ...shape].")
+           }, nb::arg("neuron"), nb::sig("def activation(self, neuron: str) -> numpy.ndarray"), "The activations xhat of a neuron's current states, [batch, ...shape].")
       .def("activations", [](PyStates& s) {
              nb::dict d;
              const bool f64 = s.model->ham.is_float64();
@@ -191,14 +191,14 @@ void bind_states(nb::module_& m) {
       .def("updates", [](PyStates& s, const std::string& name) {
              const bool f64 = s.model->ham.is_float64();
              return to_array(with_states(s, [&](hamux::States& st) { return st.updates(name); }), f64);
-           }, nb::arg("neuron"),
+           }, nb::arg("neuron"), nb::sig("def updates(self, neuron: str) -> numpy.ndarray"),
            "The update direction dE/dxhat of a neuron at the current states, [batch, ...shape]: a\n"
            "step moves the state by -(dt / tau) * updates (clamped elements excepted). Computed by\n"
            "the reference interpreter (for analysis, not inner loops).")
       .def("energy", [](PyStates& s) {
              const bool f64 = s.model->ham.is_float64();
              return to_array(with_states(s, [](hamux::States& st) { return st.energy(); }), f64);
-           }, "The total energy of each sample, [batch] (the compiled kernel).")
+           }, nb::sig("def energy(self) -> numpy.ndarray"), "The total energy of each sample, [batch] (the compiled kernel).")
       .def("clamp", &clamp, nb::arg("neuron"), nb::arg("mask") = nb::none(),
            "Holds a neuron fixed during runs: all of it, or the elements where `mask` is nonzero.\n"
            "A mask of shape [...shape] applies to every sample; [batch, ...shape] is per sample.\n"
@@ -215,7 +215,7 @@ void bind_states(nb::module_& m) {
              nb::object c = make_states(s.model_obj, s.states.clone());
              nb::cast<PyStates&>(c).clamps = s.clamps;
              return c;
-           }, "An independent copy (states and clamps).")
+           }, nb::sig("def clone(self) -> States"), "An independent copy (states and clamps).")
       .def("save", [](PyStates& s, const std::string& path) {
              auto guard = take(s);
              nb::gil_scoped_release nogil;

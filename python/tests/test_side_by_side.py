@@ -39,3 +39,9 @@ def test_stubs_name_every_public_member():
         for name in dir(cls):
             if not name.startswith("_"):
                 assert f"def {name}(" in stub, f"{cls.__name__}.{name} is missing from _core.pyi"
+    # Methods that make States or arrays say so (editor completion on their results).
+    assert "def zeros(self, batch: int) -> States:" in stub
+    assert "def get(self, neuron: str) -> numpy.ndarray:" in stub
+    package = pathlib.Path(hamuxc.__file__).with_name("__init__.pyi").read_text()
+    for name in hamuxc.__all__:
+        assert name in package, name
