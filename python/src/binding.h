@@ -57,6 +57,11 @@ struct PyStates {
       : model_obj(std::move(m)), model(pm), states(std::move(s)), clamps(pm->ham.neurons().size()) {}
 };
 
+// The models whose runs this thread is inside (a progress callback runs Python there). Replacing
+// their params from such a callback would wait for the run that called it: refused instead.
+inline thread_local std::vector<const PyModel*> models_running_here;
+void refuse_inside_own_run(const PyModel& m);
+
 // Takes the States for one call; raises hamux.Error when another thread is using them.
 std::unique_lock<std::mutex> take(PyStates& s);
 

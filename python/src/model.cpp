@@ -73,6 +73,7 @@ nb::dict params_dict(const PyModel& m) {
 }
 
 void set_param(PyModel& m, const std::string& name, nb::handle value) {
+  refuse_inside_own_run(m);
   const hamux::Tensor<double> t = to_tensor(value);
   nb::gil_scoped_release nogil;  // waiting for runs of other threads to finish
   std::unique_lock lock(m.params_lock);
@@ -80,6 +81,7 @@ void set_param(PyModel& m, const std::string& name, nb::handle value) {
 }
 
 void set_params(PyModel& m, nb::dict values) {
+  refuse_inside_own_run(m);
   std::vector<std::pair<std::string, hamux::Tensor<double>>> ts;
   for (auto [k, v] : values) ts.emplace_back(nb::cast<std::string>(k), to_tensor(v));
   nb::gil_scoped_release nogil;
@@ -119,6 +121,12 @@ std::vector<std::string> compile_aot(const PyModel& m, const std::string& dir, c
 }
 
 }  // namespace
+
+void refuse_inside_own_run(const PyModel& m) {
+  for (const PyModel* r : models_running_here) {
+    if (r == &m) throw Error(m.ham.model().file, "params cannot change during a run of the model (called from its progress callback)");
+  }
+}
 
 void bind_model(nb::module_& m) {
   nb::class_<hamux::NeuronInfo>(m, "Neuron", "A neuron layer of a model: its name, per-sample shape and tau.")
@@ -176,6 +184,7 @@ void bind_model(nb::module_& m) {
       .def("set_params", &set_params, nb::arg("values"),
            "Replaces several params, {name: array}; params not named keep their values.")
       .def("load_params", [](PyModel& p, const std::string& path) {
+             refuse_inside_own_run(p);
              nb::gil_scoped_release nogil;
              std::unique_lock lock(p.params_lock);
              p.ham.load_params(path);

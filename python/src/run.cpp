@@ -120,6 +120,10 @@ PyRunReport run(PyModel& m, PyStates& s, int64_t steps, double dt, double tol, i
     auto guard = take(s);
     nb::gil_scoped_release nogil;
     std::shared_lock lock(m.params_lock);
+    models_running_here.push_back(&m);
+    struct Pop {
+      ~Pop() { models_running_here.pop_back(); }
+    } pop;
     try {
       r = hamux::run(m.ham, s.states, o);
     } catch (Cancelled&) {

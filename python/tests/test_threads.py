@@ -168,3 +168,13 @@ def test_sigint_stops_a_run_in_a_subprocess():
             p.kill()
     assert p.returncode == 0
     assert out.strip() == "interrupted (2,)"
+
+
+def test_changing_params_from_the_runs_own_callback_is_refused(readme):
+    def change(done, total):
+        readme.set_param("W1", np.zeros((7, 9)))
+
+    with pytest.raises(hamuxc.Error) as e:
+        readme.run(readme.zeros(1), steps=100, progress=change, progress_interval=0)
+    assert e.value.cause == "params cannot change during a run of the model (called from its progress callback)"
+    readme.set_param("W1", np.zeros((7, 9)))  # after the run it may
