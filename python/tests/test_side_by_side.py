@@ -12,7 +12,7 @@ def jax_hamux():
     try:
         version = importlib.metadata.version("hamux")
     except importlib.metadata.PackageNotFoundError:
-        pytest.skip("the JAX library hamux is not installed (pip install hamux==0.2.2)")
+        pytest.skip("the JAX library hamux is not installed (pip install hamux==0.2.2 fastcore equinox)")
     if version != "0.2.2":
         pytest.skip(f"the JAX library hamux {version} is installed; this test is for 0.2.2")
     return pytest.importorskip("hamux")
@@ -29,6 +29,17 @@ def test_both_import_in_one_process_and_keep_their_names():
     m.run(s, steps=10)
     assert np.isfinite(s.energy()).all()
     assert float(jnp.sum(jnp.ones(3))) == 3.0
+
+
+def test_jax_hamux_first_then_hamuxc_in_a_fresh_process():
+    jax_hamux()
+    import subprocess
+    import sys
+    code = ("import hamux, jax.numpy as jnp, hamuxc; m = hamuxc.load(%r); s = m.normal(1, 1); m.run(s, steps=5); "
+            "print(hamux.__name__, hamuxc.__name__, float(jnp.sum(jnp.arange(4.0))), s.energy().shape)" % model_path("readme"))
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "hamux hamuxc 6.0 (1,)"
 
 
 def test_stubs_name_every_public_member():
