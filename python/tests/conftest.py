@@ -6,7 +6,11 @@ import tempfile
 # Kernels compiled by the tests go to a cache of their own (nothing outside the repository
 # is read); set before hamuxc is imported, and inherited by subprocesses and Dask workers.
 if "HAMUX_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+
     os.environ["HAMUX_CACHE_DIR"] = tempfile.mkdtemp(prefix="hamuxc-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["HAMUX_CACHE_DIR"], True)
 
 import pytest  # noqa: E402
 
