@@ -23,7 +23,6 @@
 #include "frontend/json_util.h"
 #include "frontend/loss.h"
 #include "graph/builder.h"
-#include "graph/printer.h"
 #include "ham_impl.h"
 #include "passes/simplify.h"
 #include "thread_pool.h"
@@ -556,23 +555,6 @@ GradientResult gradients(const Ham& ham, const States& initial, const Loss& loss
   check_options(h.model, options);
   if (h.f64()) return GradientRun<double>(h, s, loss, options).run();
   return GradientRun<float>(h, s, loss, options).run();
-}
-
-std::string backward_step_text(const Ham& ham) {
-  Ham::Impl& h = RunAccess::ham(ham);
-  const Kernels& k = kernels_of(h);
-  const Model& m = h.model;
-  auto count = [](const std::vector<ir::NodePtr>& g) { return ir::topological_order(g).size(); };
-  std::string out =
-      "backward step (VJP of x' = x - rate * dE/dxhat(x); a = adjoint of x', rate = dt / tau * mask):\n";
-  for (size_t i = 0; i < m.neurons.size(); ++i)
-    out += "  adjoint x[" + m.neurons[i].name + "] = " + ir::to_string(k.backward.state_adjoint[i]) + "\n";
-  for (size_t p = 0; p < m.params.size(); ++p)
-    out += "  d/d" + m.params[p].name + " (per sample) = " + ir::to_string(k.backward.param_grad[p]) + "\n";
-  std::vector<ir::NodePtr> all = k.backward.state_adjoint;
-  all.insert(all.end(), k.backward.param_grad.begin(), k.backward.param_grad.end());
-  out += "nodes: backward step (shared nodes once) " + std::to_string(count(all)) + "\n";
-  return out;
 }
 
 }  // namespace hamux

@@ -66,7 +66,4 @@ struct GradientResult {
 GradientResult gradients(const Ham& ham, const States& initial, const Loss& loss,
                          const GradientOptions& options = {});
 
-// The backward step's graphs, readably (what `hamux grad --backward` prints).
-std::string backward_step_text(const Ham& ham);
-
 }  // namespace hamux
