@@ -33,6 +33,8 @@ struct Ham::Impl {
   // Param values in the model's dtype, in model.params order (what the kernel reads).
   std::vector<std::vector<float>> params32;
   std::vector<std::vector<double>> params64;
+  // The compiled backward step and loss kernels (runtime/gradients.cpp), made on first use.
+  std::shared_ptr<void> gradient_kernels;
 
   bool f64() const { return model.dtype == ir::DType::F64; }
   void refresh_params();  // model.params[*].value -> params32/params64

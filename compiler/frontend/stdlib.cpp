@@ -56,7 +56,7 @@ Definition parse_definition(const std::string& kind, const std::string& name, co
 }
 
 struct Stdlib {
-  std::vector<Definition> lagrangians, synapses;
+  std::vector<Definition> lagrangians, synapses, losses;
 };
 
 const Stdlib& stdlib() {
@@ -67,6 +67,9 @@ const Stdlib& stdlib() {
       s.lagrangians.push_back(parse_definition("lagrangian", it.key(), it.value()));
     for (auto it = j["synapses"].begin(); it != j["synapses"].end(); ++it)
       s.synapses.push_back(parse_definition("synapse", it.key(), it.value()));
+    if (j.contains("losses"))
+      for (auto it = j["losses"].begin(); it != j["losses"].end(); ++it)
+        s.losses.push_back(parse_definition("loss", it.key(), it.value()));
     return s;
   }();
   return lib;
@@ -96,6 +99,8 @@ const Definition* find_lagrangian(const std::string& name) { return find_in(stdl
 const Definition* find_synapse(const std::string& name) { return find_in(stdlib().synapses, name); }
 std::string lagrangian_names() { return names_of(stdlib().lagrangians); }
 std::string synapse_names() { return names_of(stdlib().synapses); }
+const Definition* find_loss(const std::string& name) { return find_in(stdlib().losses, name); }
+std::string loss_names() { return names_of(stdlib().losses); }
 
 const std::string& stdlib_text() {
   static const std::string text(kStdlibText);

@@ -40,7 +40,7 @@ struct ArgSpec {
 };
 
 struct Definition {
-  std::string kind;  // "lagrangian" or "synapse"
+  std::string kind;  // "lagrangian", "synapse" or "loss"
   std::string name;
   std::vector<ArgSpec> args;  // in declaration order (descriptions list them so)
   Json expr;                  // {"inputs": [...], "let": {...}, "value": NODE}
@@ -52,9 +52,13 @@ struct Definition {
 const Definition* find_lagrangian(const std::string& name);
 const Definition* find_synapse(const std::string& name);
 
+// The builtin losses of gradient computations (frontend/loss.h), section "losses".
+const Definition* find_loss(const std::string& name);
+
 // "identity, repu, relu, ..." in stdlib order, for error messages.
 std::string lagrangian_names();
 std::string synapse_names();
+std::string loss_names();
 
 // The embedded stdlib.json text (for documentation tools and tests).
 const std::string& stdlib_text();

@@ -58,5 +58,33 @@ TEST(Grad, SucceedsOnEveryContractModel) {
   }
 }
 
+TEST(Grad, ShowBackwardPrintsTheAdjointOfOneStep) {
+  const RunResult r = run_hamux(std::string("grad '") + HAMUX_MODELS_DIR + "/readme.json' --show backward");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("update directions:"), std::string::npos) << r.out;
+  const auto lines = section(r.out, "backward step (x' = x - rate * dE/dxhat(x); a = adjoint of x', rate = dt / tau * mask):");
+  ASSERT_EQ(lines.size(), 5u) << r.out;  // three state adjoints, two param gradients
+  for (const char* neuron : {"input", "labels", "hidden"}) {
+    int found = 0;
+    for (const auto& line : lines) found += line.rfind(std::string("  adjoint x[") + neuron + "] = a[" + neuron + "] - ", 0) == 0;
+    EXPECT_EQ(found, 1) << neuron << "\n" << r.out;
+  }
+  // d/dW1 of a linear synapse is the outer product of the scaled adjoints and activations.
+  int w1 = 0;
+  for (const auto& line : lines)
+    if (line.rfind("  d/d W1 (per sample) = ", 0) == 0) {
+      ++w1;
+      EXPECT_NE(line.find("rate[input] * a[input]"), std::string::npos) << line;
+      EXPECT_NE(line.find("softmax(x[hidden]"), std::string::npos) << line;
+    }
+  EXPECT_EQ(w1, 1) << r.out;
+  const RunResult all = run_hamux(std::string("grad '") + HAMUX_MODELS_DIR + "/readme.json' --show all");
+  EXPECT_NE(all.out.find("update directions:"), std::string::npos);
+  EXPECT_NE(all.out.find("backward step"), std::string::npos);
+  const RunResult bad = run_hamux(std::string("grad '") + HAMUX_MODELS_DIR + "/readme.json' --show forward");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("--show must be step, backward or all, got 'forward'"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace hamux::test

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "args.h"
+#include "autodiff/backward_step.h"
 #include "autodiff/derive.h"
 #include "command.h"
 #include "frontend/model.h"
@@ -17,13 +18,16 @@ namespace hamux::cli {
 namespace {
 
 const char* const kUsage =
-    "usage: hamux grad <model.json>\n"
+    "usage: hamux grad <model.json> [--show step|backward|all]\n"
     "\n"
     "Loads a model, derives it and prints every neuron's activation xhat = grad L(x)\n"
     "and update direction dE/dxhat, with the number of nodes of each graph.\n"
     "\n"
     "options:\n"
-    "  -h, --help  show this help\n";
+    "  --show WHAT  step (default): activations and update directions; backward: the\n"
+    "               VJP of one Euler step (adjoints of the states, per-sample param\n"
+    "               gradients; docs/gradients.md); all: both\n"
+    "  -h, --help   show this help\n";
 
 size_t node_count(const std::vector<ir::NodePtr>& roots) { return ir::topological_order(roots).size(); }
 
@@ -32,18 +36,33 @@ std::string nodes(const ir::NodePtr& root) {
   return "  (" + std::to_string(n) + (n == 1 ? " node)" : " nodes)");
 }
 
+std::string step_text(const Model& model, const Derivation& d);
+std::string backward_text(const Model& model, const Derivation& d);
+
 int run_grad(const std::vector<std::string>& args) {
-  const ParsedArgs parsed = parse_args(args, {}, kUsage);
+  const ParsedArgs parsed = parse_args(args, {"--show"}, kUsage);
   if (parsed.help) {
     std::cout << kUsage;
     return 0;
   }
   if (parsed.positional.empty()) throw UsageError("missing model file", kUsage);
   if (parsed.positional.size() > 1) throw UsageError("too many arguments", kUsage);
+  const auto show_it = parsed.options.find("--show");
+  const std::string show = show_it == parsed.options.end() ? "step" : show_it->second;
+  if (show != "step" && show != "backward" && show != "all")
+    throw UsageError("--show must be step, backward or all, got '" + show + "'", kUsage);
   const Model model = load_model(parsed.positional[0]);
   const Derivation d = derive(model);
 
-  std::string out = "model: " + model.name + "\n\nactivations:\n";
+  std::string out = "model: " + model.name + "\n";
+  if (show != "backward") out += step_text(model, d);
+  if (show != "step") out += backward_text(model, d);
+  std::cout << out;
+  return 0;
+}
+
+std::string step_text(const Model& model, const Derivation& d) {
+  std::string out = "\nactivations:\n";
   for (size_t i = 0; i < model.neurons.size(); ++i) {
     out += "  " + model.neurons[i].name + ": xhat = " + ir::to_string(d.activation[i]) +
            nodes(d.activation[i]) + "\n";
@@ -60,8 +79,24 @@ int run_grad(const std::vector<std::string>& args) {
          std::to_string(node_count(d.update)) + ", step (shared nodes once) " +
          std::to_string(node_count(step)) + ", total energy " +
          std::to_string(node_count({d.total_energy})) + "\n";
-  std::cout << out;
-  return 0;
+  return out;
+}
+
+// The backward Euler step (autodiff/backward_step.h): a[i] is the adjoint of the state
+// after the step, rate[i] = dt / tau_i * mask_i.
+std::string backward_text(const Model& model, const Derivation& d) {
+  const autodiff::BackwardStep b = autodiff::derive_backward_step(model, d);
+  std::string out = "\nbackward step (x' = x - rate * dE/dxhat(x); a = adjoint of x', rate = dt / tau * mask):\n";
+  for (size_t i = 0; i < model.neurons.size(); ++i)
+    out += "  adjoint x[" + model.neurons[i].name + "] = " + ir::to_string(b.state_adjoint[i]) +
+           nodes(b.state_adjoint[i]) + "\n";
+  for (size_t p = 0; p < model.params.size(); ++p)
+    out += "  d/d " + model.params[p].name + " (per sample) = " + ir::to_string(b.param_grad[p]) +
+           nodes(b.param_grad[p]) + "\n";
+  std::vector<ir::NodePtr> all = b.state_adjoint;
+  all.insert(all.end(), b.param_grad.begin(), b.param_grad.end());
+  out += "\nnodes: backward step (shared nodes once) " + std::to_string(node_count(all)) + "\n";
+  return out;
 }
 
 }  // namespace

@@ -1,0 +1,560 @@
+// runtime/gradients.cpp - loss and d loss / d params by BPTT or implicit differentiation.
+//
+// Kernels (compiled once per Ham, kept in Ham::Impl::gradient_kernels):
+//  - the forward step: the Ham's own step kernel (codegen/step.h), one step per call;
+//  - the backward step: the graphs of autodiff/backward_step.h (state adjoints, per-sample
+//    param gradients), lowered and compiled by the generic codegen path;
+//  - per loss spec: the loss per sample and its gradients w.r.t. the loss neuron's state
+//    and the params.
+// Every kernel runs on fixed blocks of samples (block_size, independent of the thread
+// count); per-sample param gradients are added into float64 accumulators in sample order,
+// after each step, so the result is bit-identical for any number of threads.
+#include "hamux/gradients.h"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+#include "autodiff/backward_step.h"
+#include "autodiff/grad.h"
+#include "codegen/jit.h"
+#include "codegen/lower.h"
+#include "frontend/json_util.h"
+#include "frontend/loss.h"
+#include "graph/builder.h"
+#include "ham_impl.h"
+#include "passes/simplify.h"
+#include "thread_pool.h"
+
+namespace hamux {
+
+namespace {
+
+// A compiled set of graphs with its slots: inputs by index, params by name, outputs in order.
+struct GraphKernel {
+  std::shared_ptr<const codegen::Kernel> kernel;
+  std::map<int, int> input_slot;
+  std::map<std::string, int> param_slot;
+  struct Out {
+    int slot;
+    bool batched;
+    int64_t elements;
+  };
+  std::vector<Out> outputs;
+};
+
+GraphKernel compile_graphs(const std::vector<ir::NodePtr>& outputs, ir::DType dtype) {
+  codegen::CompileOptions o;
+  GraphKernel g;
+  g.kernel = codegen::compile(codegen::lower_graphs(outputs, dtype, o.small_einsum_work), o);
+  const codegen::Program& p = g.kernel->program();
+  for (auto& [index, buf] : p.inputs) g.input_slot[index] = p.buffers[buf].external;
+  for (auto& [name, buf] : p.params) g.param_slot[name] = p.buffers[buf].external;
+  for (const codegen::Buffer& b : p.buffers)
+    if (b.kind == codegen::BufferKind::Output) g.outputs.push_back({b.external, b.batched, b.elements()});
+  return g;
+}
+
+struct LossKernel {
+  LossSpec spec;
+  GraphKernel kernel;  // outputs: loss, d loss / d x_k, then d loss / d param per model param
+};
+
+struct Kernels {
+  autodiff::BackwardStep backward;
+  GraphKernel step_vjp;  // outputs: state adjoints (n), then param gradients (model.params)
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<const LossKernel>> losses;  // by spec text
+};
+
+std::mutex g_build_mu;  // guards the lazy creation of Ham::Impl::gradient_kernels
+
+Kernels& kernels_of(Ham::Impl& ham) {
+  std::lock_guard<std::mutex> lock(g_build_mu);
+  if (!ham.gradient_kernels) {
+    auto k = std::make_shared<Kernels>();
+    k->backward = autodiff::derive_backward_step(ham.model, ham.derivation);
+    std::vector<ir::NodePtr> outs = k->backward.state_adjoint;
+    outs.insert(outs.end(), k->backward.param_grad.begin(), k->backward.param_grad.end());
+    k->step_vjp = compile_graphs(outs, ham.model.dtype);
+    ham.gradient_kernels = k;
+  }
+  return *static_cast<Kernels*>(ham.gradient_kernels.get());
+}
+
+std::shared_ptr<const LossKernel> loss_kernel(Ham::Impl& ham, Kernels& k, const std::string& text) {
+  std::lock_guard<std::mutex> lock(k.mu);
+  auto it = k.losses.find(text);
+  if (it != k.losses.end()) return it->second;
+  auto lk = std::make_shared<LossKernel>();
+  lk->spec = parse_loss(ham.model, text, "loss");
+  const Model& m = ham.model;
+  const NeuronDef& nd = m.neurons[lk->spec.neuron];
+  // The loss reads input 0 = x_k; its y is x_k or the activation graph of neuron k.
+  ir::NodePtr x = ir::input(0, "x[" + nd.name + "]", nd.shape, m.dtype);
+  ir::NodePtr y = x;
+  if (lk->spec.of_activation) {
+    std::vector<ir::NodePtr> by(lk->spec.neuron + 1);
+    by[lk->spec.neuron] = x;
+    y = autodiff::substitute_inputs({ham.derivation.activation[lk->spec.neuron]}, by)[0];
+  }
+  ir::NodePtr loss = autodiff::substitute_inputs({lk->spec.graph}, {y})[0];
+  std::vector<ir::NodePtr> wrt{x};
+  for (const ParamDef& p : m.params) wrt.push_back(ir::param(p.name, p.shape, m.dtype));
+  std::vector<ir::NodePtr> outs{loss};
+  for (const ir::NodePtr& g : autodiff::grad(loss, wrt)) outs.push_back(g);
+  outs = passes::simplify(outs);
+  lk->kernel = compile_graphs(outs, m.dtype);
+  k.losses.emplace(text, lk);
+  return lk;
+}
+
+std::string fmt(double v) { return std::isnan(v) ? "nan" : frontend::fmt_number(v); }
+
+void check_options(const Model& m, const GradientOptions& o) {
+  const std::string where = m.file;
+  if (o.steps < 0) throw Error(where, "steps must be >= 0, got " + std::to_string(o.steps));
+  if (!(o.dt > 0) || !std::isfinite(o.dt)) throw Error(where, "dt must be a positive number, got " + fmt(o.dt));
+  if (!(o.tol >= 0) || !std::isfinite(o.tol)) throw Error(where, "tol must be >= 0, got " + fmt(o.tol));
+  if (o.threads < 0) throw Error(where, "threads must be >= 0, got " + std::to_string(o.threads));
+  if (o.checkpoint_every < 0)
+    throw Error(where, "checkpoint_every must be >= 0, got " + std::to_string(o.checkpoint_every));
+  if (o.method == GradientMethod::Implicit) {
+    if (!(o.tol > 0)) throw Error(where, "implicit gradients need tol > 0 (the forward run must converge)");
+    if (!(o.adjoint_tol > 0)) throw Error(where, "adjoint_tol must be > 0, got " + fmt(o.adjoint_tol));
+    if (o.adjoint_max_iterations < 1)
+      throw Error(where, "adjoint_max_iterations must be >= 1, got " + std::to_string(o.adjoint_max_iterations));
+    if (o.state_gradients)
+      throw Error(where, "state_gradients needs method bptt (at a fixed point the free states forget their start)");
+  }
+}
+
+// Target, mask: [batch, ...shape] in the model's dtype.
+template <class T>
+struct LossData {
+  std::vector<T> target, mask;
+};
+
+template <class T>
+LossData<T> loss_data(const Ham::Impl& ham, const LossSpec& spec, const Loss& loss, int64_t batch) {
+  const NeuronDef& nd = ham.model.neurons[spec.neuron];
+  const int64_t e = num_elements(nd.shape);
+  Shape batched{batch};
+  batched.insert(batched.end(), nd.shape.begin(), nd.shape.end());
+  LossData<T> d;
+  d.target.resize(batch * e);
+  d.mask.assign(batch * e, T(1));
+  const Tensor<double>& t = loss.target;
+  auto finite = [&](const char* what, const Tensor<double>& v, int64_t per_sample) {
+    for (int64_t i = 0; i < v.size(); ++i)
+      if (!std::isfinite(v.data[i]))
+        throw Error(std::string("loss ") + what, "sample " + std::to_string(per_sample ? i / per_sample : 0) +
+                                                     ", element " + std::to_string(per_sample ? i % per_sample : i) +
+                                                     " is " + fmt(v.data[i]));
+  };
+  const bool classes = spec.class_targets && t.shape == Shape{batch} && nd.shape != Shape{batch};
+  if (classes) {
+    for (int64_t s = 0; s < batch; ++s) {
+      const double c = t.data[s];
+      if (!std::isfinite(c) || c != std::floor(c))
+        throw Error("loss target", "sample " + std::to_string(s) + ": class index " + fmt(c) + " is not an integer");
+      if (c < 0 || c >= static_cast<double>(e))
+        throw Error("loss target", "sample " + std::to_string(s) + ": class index " + fmt(c) +
+                                       " is out of range for neuron '" + nd.name + "' (" + std::to_string(e) +
+                                       " elements: 0 to " + std::to_string(e - 1) + ")");
+      d.target[s * e + static_cast<int64_t>(c)] = T(1);
+    }
+  } else if (t.shape == batched || t.shape == nd.shape) {
+    const bool each = t.shape == batched && t.shape != nd.shape;
+    finite("target", t, each ? e : 0);
+    for (int64_t s = 0; s < batch; ++s)
+      for (int64_t i = 0; i < e; ++i) d.target[s * e + i] = static_cast<T>(t.data[(each ? s * e : 0) + i]);
+  } else {
+    throw Error("loss target", "shape " + shape_str(t.shape) + " does not fit neuron '" + nd.name + "' of shape " +
+                                   shape_str(nd.shape) + " with batch " + std::to_string(batch) + " (expected " +
+                                   shape_str(batched) + " or " + shape_str(nd.shape) +
+                                   (spec.class_targets ? " or " + shape_str({batch}) + " class indices" : "") + ")");
+  }
+  const Tensor<double>& m = loss.mask;
+  if (m.shape.empty() && m.data.empty()) return d;
+  if (m.shape != batched && m.shape != nd.shape)
+    throw Error("loss mask", "shape " + shape_str(m.shape) + " does not fit neuron '" + nd.name + "' (expected " +
+                                 shape_str(batched) + " or " + shape_str(nd.shape) + ")");
+  const bool each = m.shape == batched && m.shape != nd.shape;
+  finite("mask", m, each ? e : 0);
+  for (int64_t s = 0; s < batch; ++s)
+    for (int64_t i = 0; i < e; ++i) d.mask[s * e + i] = static_cast<T>(m.data[(each ? s * e : 0) + i]);
+  return d;
+}
+
+// One gradient computation in the model's dtype T.
+template <class T>
+class GradientRun {
+ public:
+  GradientRun(Ham::Impl& ham, const States::Impl& initial, const Loss& loss, const GradientOptions& o)
+      : ham_(ham), m_(ham.model), o_(o), n_(m_.neurons.size()), batch_(initial.batch),
+        k_(kernels_of(ham)), lk_(loss_kernel(ham, k_, loss.spec)), data_(loss_data<T>(ham, lk_->spec, loss, batch_)) {
+    const StateData<T>& d = const_cast<States::Impl&>(initial).data<T>();
+    x0_ = d.x;
+    mask_ = d.mask;
+    for (size_t i = 0; i < n_; ++i) elems_.push_back(num_elements(m_.neurons[i].shape));
+    block_ = block_size(ham, batch_);
+    blocks_ = batch_ == 0 ? 0 : block_count(ham, batch_);
+    int threads = o.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : o.threads;
+    pool_ = std::make_unique<ThreadPool>(static_cast<int>(std::clamp<int64_t>(threads, 1, std::max<int64_t>(blocks_, 1))));
+    // r_i = dt / tau_i * mask_i, the rate params of the backward step.
+    for (size_t i = 0; i < n_; ++i) {
+      std::vector<T> r(elems_[i], static_cast<T>(o.dt / m_.neurons[i].tau));
+      if (!mask_[i].empty())
+        for (int64_t e = 0; e < elems_[i]; ++e) r[e] = mask_[i][e] != T(0) ? r[e] : T(0);
+      rate_.push_back(std::move(r));
+    }
+    for (size_t p = 0; p < m_.params.size(); ++p) acc_.emplace_back(num_elements(m_.params[p].shape), 0.0);
+  }
+
+  GradientResult run() {
+    GradientResult r;
+    r.steps = o_.steps;
+    if (o_.method == GradientMethod::Bptt) bptt(r);
+    else implicit(r);
+    const double scale = lk_->spec.mean && batch_ > 0 ? 1.0 / static_cast<double>(batch_) : 1.0;
+    for (double v : r.loss_per_sample) r.loss += v;
+    r.loss *= scale;
+    for (size_t p = 0; p < m_.params.size(); ++p) {
+      Tensor<double> g(m_.params[p].shape);
+      for (int64_t e = 0; e < g.size(); ++e) g.data[e] = acc_[p][e] * scale;
+      r.params.emplace(m_.params[p].name, std::move(g));
+    }
+    r.memory_bytes = peak_bytes_;
+    return r;
+  }
+
+ private:
+  using Xs = std::vector<std::vector<T>>;  // per neuron, [batch, ...shape]
+
+  // The prologue of a graph kernel: parameter-only values, shared by every block, and the
+  // outputs that depend on params only (the prologue writes them; they are the same for
+  // every sample).
+  struct PreparedGraphs {
+    codegen::Prepared shared;
+    std::vector<std::vector<T>> unbatched;  // per output; empty for batched ones
+  };
+
+
+  int64_t state_bytes() const {
+    int64_t b = 0;
+    for (int64_t e : elems_) b += e * batch_ * static_cast<int64_t>(sizeof(T));
+    return b;
+  }
+  void note_bytes(int64_t b) { peak_bytes_ = std::max(peak_bytes_, b); }
+
+  // The Ham's step kernel bound to the buffers x, xhat (the prologue computed once).
+  codegen::StepKernel::Bound bind_step(Xs& x, Xs& xhat) const {
+    codegen::StepKernel::Bindings b;
+    for (size_t i = 0; i < n_; ++i) {
+      b.x.push_back(x[i].data());
+      b.xhat.push_back(xhat[i].data());
+      b.mask.push_back(mask_[i].empty() ? nullptr : mask_[i].data());
+    }
+    if constexpr (sizeof(T) == 8) {
+      for (const auto& p : ham_.params64) b.params.push_back(p.data());
+    } else {
+      for (const auto& p : ham_.params32) b.params.push_back(p.data());
+    }
+    return ham_.kernel->bind(b, o_.dt);
+  }
+
+  // Advances the bound x by one step.
+  void forward_step(const codegen::StepKernel::Bound& bound) const {
+    pool_->run(static_cast<int>(blocks_), [&](int blk) {
+      ham_.kernel->run(bound, blk * block_, std::min(batch_, (blk + 1) * block_), 1);
+    });
+  }
+
+  void check_states(const Xs& x, int64_t step) const {
+    for (size_t i = 0; i < n_; ++i)
+      for (int64_t j = 0; j < static_cast<int64_t>(x[i].size()); ++j)
+        if (!std::isfinite(x[i][j]))
+          throw Error(m_.file, "neuron '" + m_.neurons[i].name + "', sample " + std::to_string(j / elems_[i]) +
+                                   ": state is " + fmt(x[i][j]) + " at step " + std::to_string(step));
+  }
+
+  Xs fresh() const {
+    Xs v(n_);
+    for (size_t i = 0; i < n_; ++i) v[i].assign(elems_[i] * batch_, T(0));
+    return v;
+  }
+
+  // Runs a graph kernel on every block; outputs[k] is [batch, elements] (unbatched outputs
+  // are copied to every sample of their block).
+  void run_graphs(const GraphKernel& g, const std::map<int, const T*>& inputs,
+                  std::vector<std::vector<T>>& outputs, const PreparedGraphs& prepared) const {
+    std::vector<void*> slots(g.kernel->program().num_external, nullptr);
+    bind_params(g, slots);
+    for (auto& [index, slot] : g.input_slot) slots[slot] = const_cast<T*>(inputs.at(index));
+    outputs.resize(g.outputs.size());
+    for (size_t k = 0; k < g.outputs.size(); ++k) {
+      outputs[k].resize(g.outputs[k].elements * batch_);
+      slots[g.outputs[k].slot] = outputs[k].data();
+    }
+    pool_->run(static_cast<int>(blocks_), [&](int blk) {
+      const int64_t lo = blk * block_, hi = std::min(batch_, (blk + 1) * block_);
+      std::vector<void*> own = slots;
+      // Unbatched outputs come from the prologue (prepare); any write the body would make
+      // goes to the block's first sample, then the prologue's value is spread.
+      for (size_t k = 0; k < g.outputs.size(); ++k)
+        if (!g.outputs[k].batched) own[g.outputs[k].slot] = outputs[k].data() + lo * g.outputs[k].elements;
+      g.kernel->run(own.data(), lo, hi, 1, &prepared.shared);
+      for (size_t k = 0; k < g.outputs.size(); ++k) {
+        if (g.outputs[k].batched) continue;
+        const std::vector<T>& v = prepared.unbatched[k];
+        for (int64_t s = lo; s < hi; ++s) std::copy(v.begin(), v.end(), outputs[k].data() + s * v.size());
+      }
+    });
+  }
+
+  void bind_params(const GraphKernel& g, std::vector<void*>& slots) const {
+    for (auto& [name, slot] : g.param_slot) {
+      int p = m_.param_index(name);
+      if (p >= 0) {
+        if constexpr (sizeof(T) == 8) slots[slot] = const_cast<double*>(ham_.params64[p].data());
+        else slots[slot] = const_cast<float*>(ham_.params32[p].data());
+        continue;
+      }
+      for (size_t i = 0; i < n_; ++i)
+        if (name == autodiff::rate_param(m_.neurons[i].name)) slots[slot] = const_cast<T*>(rate_[i].data());
+    }
+  }
+
+  PreparedGraphs prepare(const GraphKernel& g) const {
+    std::vector<void*> slots(g.kernel->program().num_external, nullptr);
+    bind_params(g, slots);
+    PreparedGraphs p;
+    p.unbatched.resize(g.outputs.size());
+    for (size_t k = 0; k < g.outputs.size(); ++k)
+      if (!g.outputs[k].batched) {
+        p.unbatched[k].resize(g.outputs[k].elements);
+        slots[g.outputs[k].slot] = p.unbatched[k].data();
+      }
+    p.shared = g.kernel->prepare(slots.data());
+    return p;
+  }
+
+  // Adds the per-sample param gradients outputs[first + p] into acc_, in sample order.
+  void accumulate(const std::vector<std::vector<T>>& outputs, size_t first, int64_t step, bool loss_term) {
+    for (size_t p = 0; p < m_.params.size(); ++p) {
+      const std::vector<T>& g = outputs[first + p];
+      std::vector<double>& acc = acc_[p];
+      const int64_t e = static_cast<int64_t>(acc.size());
+      for (int64_t s = 0; s < batch_; ++s)
+        for (int64_t j = 0; j < e; ++j) {
+          const T v = g[s * e + j];
+          if (!std::isfinite(v))
+            throw Error("param '" + m_.params[p].name + "'",
+                        "gradient is " + fmt(v) + " at sample " + std::to_string(s) + ", element " +
+                            std::to_string(j) + (loss_term ? " (the loss term)" : ", step " + std::to_string(step)));
+          acc[j] += static_cast<double>(v);
+        }
+    }
+  }
+
+  // Loss per sample at x and the adjoint it seeds: a = d loss_s / d x (the loss neuron only).
+  Xs loss_at(const Xs& x, GradientResult& r) {
+    const int k = lk_->spec.neuron;
+    std::vector<std::vector<T>> out;
+    const PreparedGraphs prep = prepare(lk_->kernel);
+    run_graphs(lk_->kernel, {{0, x[k].data()}, {1, data_.target.data()}, {2, data_.mask.data()}}, out, prep);
+    r.loss_per_sample.assign(batch_, 0.0);
+    for (int64_t s = 0; s < batch_; ++s) {
+      r.loss_per_sample[s] = static_cast<double>(out[0][s]);
+      if (!std::isfinite(r.loss_per_sample[s]))
+        throw Error("loss", "sample " + std::to_string(s) + ": the loss is " + fmt(r.loss_per_sample[s]) +
+                                " (" + lk_->spec.desc + ")");
+    }
+    Xs a = fresh();
+    a[k] = out[1];
+    for (int64_t j = 0; j < static_cast<int64_t>(a[k].size()); ++j)
+      if (!std::isfinite(a[k][j]))
+        throw Error("neuron '" + m_.neurons[k].name + "'", "sample " + std::to_string(j / elems_[k]) +
+                                                           ": d loss / d state is " + fmt(a[k][j]));
+    accumulate(out, 2, 0, true);
+    loss_bytes_ = 0;
+    for (const auto& v : out) loss_bytes_ += static_cast<int64_t>(v.size() * sizeof(T));
+    return a;
+  }
+
+  // a <- the adjoint before the step from x; adds the step's param terms. Returns the
+  // kernel outputs' bytes.
+  int64_t backward_step(const Xs& x, Xs& a, int64_t step, const PreparedGraphs& prep) {
+    std::map<int, const T*> in;
+    for (size_t i = 0; i < n_; ++i) {
+      in[static_cast<int>(i)] = x[i].data();
+      in[static_cast<int>(n_ + i)] = a[i].data();
+    }
+    std::vector<std::vector<T>> out;
+    run_graphs(k_.step_vjp, in, out, prep);
+    for (size_t i = 0; i < n_; ++i) {
+      for (int64_t j = 0; j < static_cast<int64_t>(out[i].size()); ++j)
+        if (!std::isfinite(out[i][j]))
+          throw Error("neuron '" + m_.neurons[i].name + "'", "sample " + std::to_string(j / elems_[i]) +
+                                                             ": adjoint is " + fmt(out[i][j]) + " at step " +
+                                                             std::to_string(step));
+      a[i] = std::move(out[i]);
+    }
+    accumulate(out, n_, step, false);
+    int64_t bytes = 0;
+    for (const auto& v : out) bytes += static_cast<int64_t>(v.capacity() * sizeof(T));
+    return bytes + state_bytes();  // plus the adjoints moved out of `out`
+  }
+
+  void bptt(GradientResult& r) {
+    const int64_t T_ = o_.steps;
+    const int64_t every = o_.checkpoint_every > 0 ? std::min(o_.checkpoint_every, std::max<int64_t>(T_, 1)) : 1;
+    // Checkpoints: x_t for t = 0, every, 2 every, ... (every = 1: all states).
+    std::vector<Xs> checkpoints;
+    Xs x = x0_, xhat = fresh();
+    check_states(x, 0);
+    const codegen::StepKernel::Bound bound = bind_step(x, xhat);
+    for (int64_t t = 0; t < T_; ++t) {
+      if (t % every == 0) checkpoints.push_back(x);
+      forward_step(bound);
+      check_states(x, t + 1);
+    }
+    const int64_t stored = static_cast<int64_t>(checkpoints.size()) + (every > 1 ? every : 0);
+    Xs a = loss_at(x, r);
+    const PreparedGraphs prep = prepare(k_.step_vjp);
+    int64_t work = 0;
+    for (int64_t c = static_cast<int64_t>(checkpoints.size()) - 1; c >= 0; --c) {
+      const int64_t begin = c * every, end = std::min(T_, begin + every);
+      // States x_begin .. x_{end-1}: the checkpoint and those recomputed from it.
+      std::vector<Xs> segment{checkpoints[c]};
+      if (every > 1) {
+        Xs y = checkpoints[c], yhat = fresh();
+        const codegen::StepKernel::Bound seg = bind_step(y, yhat);
+        for (int64_t t = begin + 1; t < end; ++t) {
+          forward_step(seg);
+          segment.push_back(y);
+        }
+      }
+      for (int64_t t = end - 1; t >= begin; --t) work = std::max(work, backward_step(segment[t - begin], a, t + 1, prep));
+      if (every == 1) checkpoints.pop_back();  // all states: a stored state is not needed again
+    }
+    note_bytes((stored + 2) * state_bytes() + work + loss_bytes_);
+    if (o_.state_gradients) {
+      const double scale = lk_->spec.mean && batch_ > 0 ? 1.0 / static_cast<double>(batch_) : 1.0;
+      for (size_t i = 0; i < n_; ++i) {
+        Shape s{batch_};
+        s.insert(s.end(), m_.neurons[i].shape.begin(), m_.neurons[i].shape.end());
+        Tensor<double> g(s);
+        for (int64_t j = 0; j < g.size(); ++j) g.data[j] = static_cast<double>(a[i][j]) * scale;
+        r.states.emplace(m_.neurons[i].name, std::move(g));
+      }
+    }
+  }
+
+  void implicit(GradientResult& r) {
+    Xs x = x0_, xhat = fresh(), prev;
+    check_states(x, 0);
+    const codegen::StepKernel::Bound bound = bind_step(x, xhat);
+    double dx = 0;
+    int64_t t = 0;
+    while (t < o_.steps) {
+      prev = x;
+      forward_step(bound);
+      ++t;
+      check_states(x, t);
+      dx = 0;
+      for (size_t i = 0; i < n_; ++i)
+        for (size_t j = 0; j < x[i].size(); ++j)
+          dx = std::max(dx, std::abs(static_cast<double>(x[i][j]) - static_cast<double>(prev[i][j])));
+      if (dx < o_.tol) break;
+    }
+    r.steps = t;
+    if (!(dx < o_.tol))
+      throw Error(m_.file, "implicit gradients: the forward run did not converge in " + std::to_string(t) +
+                               " steps (max |dx| = " + fmt(dx) + ", tol " + fmt(o_.tol) +
+                               "); take more steps, a larger tol or method bptt");
+    r.converged = true;
+    // lambda = g + J^T lambda at the fixed point, iterated with the backward kernel; the
+    // clamped elements of lambda never feed back (their rate is 0), so they are held at 0.
+    const Xs g = loss_at(x, r);
+    const PreparedGraphs prep = prepare(k_.step_vjp);
+    Xs lambda = g;
+    std::vector<std::vector<double>> saved = acc_;  // the loss's own param terms
+    int64_t it = 0;
+    double change = 0, size = 0;
+    int64_t worst = 0;
+    for (;;) {
+      if (it >= o_.adjoint_max_iterations)
+        throw Error(m_.file, "implicit gradients: the adjoint iteration did not converge in " + std::to_string(it) +
+                                 " iterations (sample " + std::to_string(worst) + ": max change " + fmt(change) +
+                                 " > adjoint_tol " + fmt(o_.adjoint_tol) + " * " + fmt(std::max(1.0, size)) +
+                                 "); the step's Jacobian at the fixed point may have spectral radius >= 1 "
+                                 "(a smaller dt helps), or use method bptt");
+      Xs next = lambda;
+      run_adjoint(x, next, prep);
+      change = 0;
+      size = 0;
+      for (size_t i = 0; i < n_; ++i)
+        for (size_t j = 0; j < next[i].size(); ++j) {
+          const bool moves = mask_[i].empty() || mask_[i][j % elems_[i]] != T(0);
+          next[i][j] = moves ? next[i][j] + g[i][j] : T(0);
+          const double c = std::abs(static_cast<double>(next[i][j]) - static_cast<double>(lambda[i][j]));
+          if (c > change) {
+            change = c;
+            worst = static_cast<int64_t>(j) / elems_[i];
+          }
+          size = std::max(size, std::abs(static_cast<double>(next[i][j])));
+        }
+      lambda = std::move(next);
+      ++it;
+      if (change <= o_.adjoint_tol * std::max(1.0, size)) break;
+    }
+    r.adjoint_iterations = it;
+    acc_ = saved;
+    Xs a = lambda;
+    const int64_t work = backward_step(x, a, t, prep);
+    note_bytes(5 * state_bytes() + work + loss_bytes_);
+  }
+
+  // lambda <- J^T lambda (state part of the backward step only; param terms discarded).
+  void run_adjoint(const Xs& x, Xs& lambda, const PreparedGraphs& prep) {
+    std::map<int, const T*> in;
+    for (size_t i = 0; i < n_; ++i) {
+      in[static_cast<int>(i)] = x[i].data();
+      in[static_cast<int>(n_ + i)] = lambda[i].data();
+    }
+    std::vector<std::vector<T>> out;
+    run_graphs(k_.step_vjp, in, out, prep);
+    for (size_t i = 0; i < n_; ++i) lambda[i] = std::move(out[i]);
+  }
+
+  Ham::Impl& ham_;
+  const Model& m_;
+  const GradientOptions& o_;
+  size_t n_;
+  int64_t batch_;
+  Kernels& k_;
+  std::shared_ptr<const LossKernel> lk_;
+  LossData<T> data_;
+  Xs x0_, mask_, rate_;
+  std::vector<int64_t> elems_;
+  int64_t block_ = 1, blocks_ = 0;
+  std::unique_ptr<ThreadPool> pool_;
+  std::vector<std::vector<double>> acc_;
+  int64_t peak_bytes_ = 0, loss_bytes_ = 0;
+};
+
+}  // namespace
+
+GradientResult gradients(const Ham& ham, const States& initial, const Loss& loss, const GradientOptions& options) {
+  Ham::Impl& h = RunAccess::ham(ham);
+  const States::Impl& s = RunAccess::states(initial);
+  if (s.ham.get() != &h) throw Error(h.model.file, "gradients: the states belong to another Ham");
+  check_options(h.model, options);
+  if (h.f64()) return GradientRun<double>(h, s, loss, options).run();
+  return GradientRun<float>(h, s, loss, options).run();
+}
+
+}  // namespace hamux
