@@ -18,8 +18,8 @@
 
 #include "autodiff/backward_step.h"
 #include "autodiff/grad.h"
-#include "codegen/jit.h"
-#include "codegen/lower.h"
+#include "codegen/jit/jit.h"
+#include "codegen/loops/lower.h"
 #include "frontend/json_util.h"
 #include "frontend/loss.h"
 #include "graph/builder.h"

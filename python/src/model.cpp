@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "binding.h"
-#include "codegen/aot.h"
+#include "step/aot_step.h"
 #include "frontend/model.h"
 
 namespace hamuxpy {
