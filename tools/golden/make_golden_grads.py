@@ -11,9 +11,10 @@ a seeded batch of initial states, T = 10 explicit Euler steps x <- x - (dt / tau
         mean over the batch of -log xhat[class]
 
 and jax.grad of it with respect to every param. Fixtures: tests/golden/data/<model>_grad.npz with
-param/<name> (every param, file-initialised ones included, so that hamux uses the same values),
+param/<name> (the drawn params; file-initialised ones are read by both sides from their file),
 x0/<neuron>, loss/<kind>/target, loss/<kind>/per_sample, loss/<kind>/value and
-loss/<kind>/grad/<param>. tests/golden/gradients_golden_test.cpp checks hamux::gradients against
+loss/<kind>/grad_index|grad_value|grad_norm/<param> (all elements of small gradients, 512
+seeded ones of large ones, and the norm). tests/golden/gradients_golden_test.cpp checks hamux::gradients against
 them without JAX.
 
 Run through tools/golden/make_golden.sh --grads (it creates the virtual environment).
@@ -42,7 +43,7 @@ def grad_fixture(model_path, out_dir, batch, dt, seed, param_std, state_std):
     rng = np.random.default_rng(seed + 1000)
     dtype = np.float64 if model.get("dtype") == "float64" else np.float32
     jax.config.update("jax_enable_x64", dtype == np.float64)
-    params, _ = mg.make_params(model, model_dir, rng, param_std, dtype)
+    params, stored = mg.make_params(model, model_dir, rng, param_std, dtype)
     taus = {n: float(v.get("tau", 1.0)) for n, v in model["neurons"].items()}
     xs = {n: (state_std.get(n, 1.0) * rng.standard_normal((batch, *v["shape"]))).astype(dtype)
           for n, v in model["neurons"].items()}
@@ -79,10 +80,10 @@ def grad_fixture(model_path, out_dir, batch, dt, seed, param_std, state_std):
             return jnp.mean(per), per
         losses["cross_entropy"] = (cross_entropy, classes.astype(dtype))
 
-    arrays = {f"param/{k}": np.asarray(v) for k, v in params.items()}
+    arrays = {f"param/{k}": np.asarray(v) for k, v in stored.items()}  # file params: hamux reads the same file
     arrays.update({f"x0/{n}": v for n, v in xs.items()})
     arrays["dt"] = np.asarray(dt)
-    arrays["steps"] = np.asarray(STEPS)
+    arrays["steps"] = np.asarray(float(STEPS))
     jparams = {k: jnp.asarray(v) for k, v in params.items()}
     for kind, (fn, tgt) in losses.items():
         (value, per), grads = jax.jit(jax.value_and_grad(fn, has_aux=True))(jparams)
@@ -90,7 +91,14 @@ def grad_fixture(model_path, out_dir, batch, dt, seed, param_std, state_std):
         arrays[f"loss/{kind}/per_sample"] = np.asarray(per)
         arrays[f"loss/{kind}/value"] = np.asarray(value)
         for k, g in grads.items():
-            arrays[f"loss/{kind}/grad/{k}"] = np.asarray(g)
+            # Large gradients are stored as 512 seeded elements and the norm (keeps the
+            # fixtures small); small ones whole.
+            flat = np.asarray(g).reshape(-1)
+            idx = np.arange(flat.size) if flat.size <= 4096 else \
+                np.sort(np.random.default_rng(7).choice(flat.size, 512, replace=False))
+            arrays[f"loss/{kind}/grad_index/{k}"] = idx.astype(np.float64)
+            arrays[f"loss/{kind}/grad_value/{k}"] = flat[idx]
+            arrays[f"loss/{kind}/grad_norm/{k}"] = np.asarray(np.sqrt(np.sum(flat.astype(np.float64) ** 2)))
         print(f"{key}: {kind} = {float(value):.6g}, |grad| = "
               f"{float(np.sqrt(sum(np.sum(np.asarray(g, np.float64) ** 2) for g in grads.values()))):.6g}")
     np.savez(os.path.join(out_dir, f"{key}_grad.npz"), **arrays)
