@@ -5,6 +5,7 @@
 // looked at: a recorded energy, a convergence check, the energy guard, a NaN check.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 #include <thread>
 
@@ -25,6 +26,7 @@ void check_options(const Model& m, const RunOptions& o) {
   if (!(o.tol >= 0) || !std::isfinite(o.tol)) throw Error(where, "tol must be >= 0, got " + std::to_string(o.tol));
   if (o.threads < 0) throw Error(where, "threads must be >= 0, got " + std::to_string(o.threads));
   if (o.record_every < 0) throw Error(where, "record_every must be >= 0, got " + std::to_string(o.record_every));
+  if (!(o.state_bound >= 0)) throw Error(where, "state_bound must be >= 0 (0: no check), got " + std::to_string(o.state_bound));
 }
 
 template <class T>
@@ -61,14 +63,16 @@ class Integrator {
       copy_into(prev_x, d_.x);
       prev_e = d_.energy;
       call(dt, k);
-      if (k > 1 && !all_finite()) {
+      if (k > 1 && (!all_finite() || !within_state_bound())) {
         for (size_t i = 0; i < prev_x.size(); ++i) std::copy(prev_x[i].begin(), prev_x[i].end(), d_.x[i].begin());
         for (int64_t j = 1; j <= k; ++j) {
           call(dt, 1);
           check_finite(step + j);
+          check_state_bound(step + j);
         }
       }
       check_finite(step + k);
+      check_state_bound(step + k);
       if (o_.energy_guard) {
         if (const int64_t b = rising_sample(prev_e); b >= 0) {
           if (static_cast<int>(r.guard.size()) >= kMaxHalvings) {
@@ -168,6 +172,56 @@ class Integrator {
         }
       }
     }
+  }
+
+  bool within_state_bound() const {
+    if (!(o_.state_bound > 0)) return true;
+    for (const std::vector<T>& x : d_.x)
+      for (T v : x)
+        if (std::abs(static_cast<double>(v)) > o_.state_bound) return false;
+    return true;
+  }
+
+  // States growing past RunOptions::state_bound: the energy is (most likely) not bounded
+  // below. Names the first (sample, neuron) and the synapses that drive the neuron.
+  void check_state_bound(int64_t step) const {
+    if (within_state_bound()) return;
+    for (int64_t b = 0; b < s_.batch; ++b) {
+      for (size_t i = 0; i < d_.x.size(); ++i) {
+        const int64_t n = s_.elements(static_cast<int>(i));
+        for (int64_t e = b * n; e < (b + 1) * n; ++e) {
+          const double v = std::abs(static_cast<double>(d_.x[i][e]));
+          if (v <= o_.state_bound) continue;
+          throw Error(ham_.model.file, "neuron '" + ham_.neurons[i].name + "', sample " + std::to_string(b) +
+                                           ": state grows without limit (|x| = " + short_number(v) +
+                                           " > state_bound " + short_number(o_.state_bound) + ") at step " +
+                                           std::to_string(step) + "; the energy is not bounded below: " +
+                                           synapse_hint(static_cast<int>(i)));
+        }
+      }
+    }
+  }
+
+  static std::string short_number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    return buf;
+  }
+
+  // "check synapse 'wb' (linear_bias(W=W, b=b)): its couplings may be too strong for the
+  // Lagrangians' curvature (hamux check proves or refutes boundedness)".
+  std::string synapse_hint(int neuron) const {
+    const Model& m = ham_.model;
+    std::string names;
+    for (const ConnectionDef& c : m.connections) {
+      if (std::find(c.neurons.begin(), c.neurons.end(), neuron) == c.neurons.end()) continue;
+      const SynapseDef& sd = m.synapses[c.synapse];
+      const std::string item = "'" + sd.name + "' (" + sd.desc + ")";
+      if (names.find(item) == std::string::npos) names += (names.empty() ? "" : ", ") + item;
+    }
+    if (names.empty()) return "the neuron has no synapse; check its Lagrangian and bias";
+    return "check synapse " + names +
+           ": its couplings may be too strong for the Lagrangians' curvature (see hamux check)";
   }
 
   // The first sample whose energy rose above its previous value (beyond rounding), or -1.

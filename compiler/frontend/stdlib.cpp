@@ -36,6 +36,7 @@ Definition parse_definition(const std::string& kind, const std::string& name, co
   d.name = name;
   if (!j.is_object() || !j.contains("expr") || !j.contains("args")) bad(name + ": needs args and expr");
   d.expr = j["expr"];
+  d.convexity_proof = j.value("convexity", "");
   for (auto it = j["args"].begin(); it != j["args"].end(); ++it) {
     const Json& a = it.value();
     ArgSpec s;

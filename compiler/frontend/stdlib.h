@@ -44,6 +44,9 @@ struct Definition {
   std::string name;
   std::vector<ArgSpec> args;  // in declaration order (descriptions list them so)
   Json expr;                  // {"inputs": [...], "let": {...}, "value": NODE}
+  // Lagrangians whose convexity the curvature rules (analysis/curvature.h) cannot derive
+  // carry a proof, "convexity" in stdlib.json, shown in `hamux check` certificates.
+  std::string convexity_proof;
 
   const ArgSpec* arg(const std::string& n) const;
 };

@@ -143,6 +143,10 @@ struct RunOptions {
   // Check that no sample's energy increases in a step; when one does, undo the step,
   // halve dt for the rest of the run and retry (reported in RunReport::guard).
   bool energy_guard = false;
+  // Unbounded energies (docs/certification.md): a state element whose magnitude exceeds
+  // this stops the run with Error(model, "neuron 'h', sample 0: state grows without limit
+  // ..."), naming the step and the neuron's connections. 0 turns the check off.
+  double state_bound = 1e8;
   // Called after every chunk of steps with (steps done, steps at most); e.g. a progress bar.
   std::function<void(int64_t, int64_t)> progress;
 };

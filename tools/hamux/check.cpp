@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "analysis/certificate.h"
 #include "args.h"
 #include "autodiff/derive.h"
 #include "command.h"
 #include "energy_tree.h"
 #include "frontend/model.h"
+#include "state_args.h"
 #include "states.h"
 #include "table.h"
 
@@ -20,14 +22,18 @@ namespace hamux::cli {
 namespace {
 
 const char* const kUsage =
-    "usage: hamux check <model.json> [--seed N]\n"
+    "usage: hamux check <model.json> [--seed N] [--strict]\n"
     "\n"
     "Loads and validates a model, then prints a summary: neurons, params, synapses,\n"
     "connections, the parameter count, and the energy tree (per neuron, per connection,\n"
-    "total) at the zero state and at a random standard normal state.\n"
+    "total) at the zero state and at a random standard normal state, and a certificate:\n"
+    "per neuron whether its Lagrangian is convex (proved by rules, by a stdlib proof, or\n"
+    "refuted by a counterexample), whether the energy is bounded below, and the largest\n"
+    "Euler step dt that descends near the random state (docs/certification.md).\n"
     "\n"
     "options:\n"
     "  --seed N    seed of the random state (default 0)\n"
+    "  --strict    exit with status 1 when anything in the certificate is not proved\n"
     "  -h, --help  show this help\n";
 
 // "input, hidden -> dense1"
@@ -104,7 +110,25 @@ std::string summary(const Model& model, const Derivation& derivation, uint64_t s
   return out;
 }
 
-int run_check(const std::vector<std::string>& args) {
+// The certificate section (analysis/certificate.h).
+std::string certificate_section(const Model& model, const analysis::Certificate& c) {
+  std::string out = "\ncertificate:\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const analysis::NeuronCertificate& n : c.neurons) rows.push_back({"neuron", n.neuron, n.text()});
+  out += render_table(rows);
+  out += "energy: " + c.bounded.message() + "\n";
+  if (c.step) {
+    out += "dt bound: " + general(c.step->dt) + " (largest eigenvalue of the update's Jacobian " +
+           general(c.step->lambda_max) + " near the random state; --dt auto runs at half of it)\n";
+  }
+  (void)model;
+  out += c.proved() ? "verdict: proved (convex Lagrangians, energy bounded below)\n" : "verdict: not proved\n";
+  return out;
+}
+
+int run_check(const std::vector<std::string>& raw_args) {
+  std::vector<std::string> args = raw_args;
+  const bool strict = take_flag(args, "--strict");
   const ParsedArgs parsed = parse_args(args, {"--seed"}, kUsage);
   if (parsed.help) {
     std::cout << kUsage;
@@ -119,8 +143,11 @@ int run_check(const std::vector<std::string>& args) {
   const Model model = load_model(parsed.positional[0]);
   const Derivation derivation = derive(model);
   // Build the whole text first so that a failure prints an error, not half a summary.
-  std::cout << summary(model, derivation, seed);
-  return 0;
+  std::string text = summary(model, derivation, seed);
+  const analysis::Certificate cert = analysis::certify(model, derivation, normal_states(model, 1, seed));
+  text += certificate_section(model, cert);
+  std::cout << text;
+  return strict && !cert.proved() ? 1 : 0;
 }
 
 }  // namespace

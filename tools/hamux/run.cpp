@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "analysis/step_bound.h"
 #include "args.h"
+#include "autodiff/derive.h"
 #include "command.h"
 #include "hamux/hamux.h"
 #include "hamux/io.h"
@@ -29,7 +31,8 @@ const char* const kUsage =
     "\n"
     "options:\n"
     "  --steps N            most steps to take (default 100)\n"
-    "  --dt X               step size (default 0.1)\n"
+    "  --dt X               step size (default 0.1), or auto: half the dt bound that\n"
+    "                       hamux check reports, estimated at the initial states\n"
     "  --tol X              stop once a step moves no state by more than X (max |dx| < X)\n"
     "  --batch B            number of samples (default 1)\n"
     "  --init I             zeros (default) or normal:SEED (standard normal states)\n"
@@ -40,6 +43,8 @@ const char* const kUsage =
     "  --params FILE        load params from an .npz or a directory of .npy files\n"
     "  --threads T          split the batch over T threads (default 1; 0 = all cores)\n"
     "  --guard              halve dt whenever a step would raise a sample's energy\n"
+    "  --state-bound X      stop when a state's magnitude exceeds X: the energy is not\n"
+    "                       bounded below (default 1e8; 0 = no check)\n"
     "  --every K            record the energy every K steps (default 1; with --trace/--plot)\n"
     "  --trace FILE.csv     energy trace: header step,sample_0,...; one row per recorded step\n"
     "  --plot FILE.svg      the energy trace as an SVG line plot\n"
@@ -71,13 +76,25 @@ void draw_progress(int64_t done, int64_t total) {
   std::fflush(stderr);
 }
 
+// --dt auto: half the step-size bound (analysis/step_bound.h) at the initial states.
+double auto_dt(const Ham& ham, const States& states) {
+  std::vector<Tensor<double>> x;
+  for (const NeuronInfo& n : ham.neurons()) x.push_back(states.get(n.name));
+  const analysis::StepBound b = analysis::step_size_bound(ham.model(), derive(ham.model()), x);
+  if (!std::isfinite(b.dt) || !(b.dt > 0)) {
+    throw Error(ham.model().file, "--dt auto: no step-size bound (the update's Jacobian has no positive eigenvalue, "
+                                  "largest " + general(b.lambda_max) + "); give --dt");
+  }
+  return b.dt / 2;
+}
+
 int run_run(const std::vector<std::string>& raw_args) {
   std::vector<std::string> args = raw_args;
   const std::vector<std::string> sets = take_repeated(args, "--set", kUsage);
   const std::vector<std::string> clamps = take_repeated(args, "--clamp", kUsage);
   const bool guard = take_flag(args, "--guard");
   std::vector<std::string> value_options = {"--steps", "--dt", "--tol", "--threads", "--every",
-                                            "--trace", "--plot", "--out"};
+                                            "--trace", "--plot", "--out", "--state-bound"};
   value_options.insert(value_options.end(), kStateOptions.begin(), kStateOptions.end());
   const ParsedArgs parsed = parse_args(args, value_options, kUsage);
   if (parsed.help) {
@@ -93,7 +110,10 @@ int run_run(const std::vector<std::string>& raw_args) {
 
   RunOptions o;
   if (!option("--steps").empty()) o.steps = static_cast<int64_t>(parse_uint("--steps", option("--steps"), kUsage));
-  if (!option("--dt").empty()) o.dt = parse_double("--dt", option("--dt"));
+  const bool dt_auto = option("--dt") == "auto";
+  if (!option("--dt").empty() && !dt_auto) o.dt = parse_double("--dt", option("--dt"));
+  if (!option("--state-bound").empty()) o.state_bound = parse_double("--state-bound", option("--state-bound"));
+  if (o.state_bound < 0) throw UsageError("option '--state-bound' must not be negative", kUsage);
   if (!(o.dt > 0)) throw UsageError("option '--dt' must be positive", kUsage);
   if (!option("--tol").empty()) o.tol = parse_double("--tol", option("--tol"));
   if (o.tol < 0) throw UsageError("option '--tol' must not be negative", kUsage);
@@ -115,6 +135,7 @@ int run_run(const std::vector<std::string>& raw_args) {
                               std::to_string(ham.neurons().size()) + "; use .npz");
   }
   States states = make_states(ham, parsed, sets, clamps, kUsage);
+  if (dt_auto) o.dt = auto_dt(ham, states);
   const std::vector<double> before = states.energy();
   const bool bar = isatty(STDERR_FILENO) && o.steps >= 100;
   if (bar) o.progress = draw_progress;
