@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 
 #include "frontend/files.h"
@@ -154,6 +155,7 @@ std::string npy_bytes_as(const Shape& shape, const std::vector<Source>& data) {
 }  // namespace
 
 uint64_t npy_max_file_bytes(int64_t max_elements) {
+  max_elements = std::min(max_elements, frontend::kMaxElements);
   return 12 + kMaxNpyHeaderBytes + static_cast<uint64_t>(std::max<int64_t>(max_elements, 0)) * 8;
 }
 
@@ -225,10 +227,26 @@ Tensor<double> parse_npy(const std::string& bytes, const std::string& label, int
 }
 
 Tensor<double> read_npy(const std::string& path, int64_t max_elements) {
+  max_elements = std::min(max_elements, frontend::kMaxElements);
   const std::string bytes = read_regular_file(
       path, npy_max_file_bytes(max_elements),
       "a .npy file of at most " + std::to_string(max_elements) + " values can take");
   return parse_npy(bytes, path, max_elements);
+}
+
+std::string non_finite_element(const Tensor<double>& t) {
+  for (size_t e = 0; e < t.data.size(); ++e) {
+    const double v = t.data[e];
+    if (std::isfinite(v)) continue;
+    Shape index(t.shape.size());
+    size_t rest = e;
+    for (size_t d = t.shape.size(); d-- > 0;) {
+      index[d] = static_cast<int64_t>(rest % static_cast<size_t>(t.shape[d]));
+      rest /= static_cast<size_t>(t.shape[d]);
+    }
+    return "element " + shape_str(index) + " is " + (std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+  }
+  return "";
 }
 
 std::string npy_bytes(const Tensor<double>& t, bool float64) {

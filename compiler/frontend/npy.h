@@ -31,6 +31,10 @@ Tensor<double> read_npy(const std::string& path, int64_t max_elements = frontend
 Tensor<double> parse_npy(const std::string& bytes, const std::string& label,
                          int64_t max_elements = frontend::kMaxElements);
 
+// "element [1,2] is nan" (or "is inf", "is -inf") for the first value of `t` that is not
+// finite, "" when all are. Params are checked with it when they are loaded.
+std::string non_finite_element(const Tensor<double>& t);
+
 // The bytes of a version 1.0 .npy file ('<f8' when float64, else '<f4'; C order): the one
 // .npy writer, used by save_npy, write_npy_atomic and the .npz writer.
 std::string npy_bytes(const Tensor<double>& t, bool float64);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "frontend/printable.h"
 #include "args.h"
 #include "autodiff/derive.h"
 #include "command.h"
@@ -69,7 +70,7 @@ std::string energy_section(const Model& model, const EnergyTree& tree) {
 
 std::string summary(const Model& model, const Derivation& derivation, uint64_t seed) {
   std::string out;
-  out += "model: " + model.name + "\n";
+  out += "model: " + printable(model.name) + "\n";
   out += "file: " + model.file + "\n";
   out += std::string("dtype: ") + ir::dtype_name(model.dtype) + "\n";
   out += "seed: " + std::to_string(model.seed) + " (random param inits)\n";

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "frontend/printable.h"
 #include "args.h"
 #include "autodiff/derive.h"
 #include "command.h"
@@ -43,7 +44,7 @@ int run_grad(const std::vector<std::string>& args) {
   const Model model = load_model(parsed.positional[0]);
   const Derivation d = derive(model);
 
-  std::string out = "model: " + model.name + "\n\nactivations:\n";
+  std::string out = "model: " + printable(model.name) + "\n\nactivations:\n";
   for (size_t i = 0; i < model.neurons.size(); ++i) {
     out += "  " + model.neurons[i].name + ": xhat = " + ir::to_string(d.activation[i]) +
            nodes(d.activation[i]) + "\n";
