@@ -171,3 +171,29 @@ TEST(HostileFiles, HugeBatchSaysHowMuchMemoryItNeeds) {
 
 }  // namespace
 }  // namespace hamux
+
+namespace hamux {
+namespace {
+
+// A Lagrangian that is NaN for x < -0.5: energies of a normal:1 start are not finite.
+const char* const kLogModel = R"({
+  "hamux": "1", "name": "log-lagrangian", "dtype": "float64",
+  "neurons": {"x": {"shape": [3], "lagrangian": {"expr": {
+    "inputs": ["x"], "value": ["sum", ["log", ["add", "x", 0.5]]]}}}},
+  "connections": []
+})";
+
+TEST(HostileFiles, NonFiniteEnergyStopsTheRunNamingSampleTermAndStep) {
+  ScratchDir dir;
+  const std::string model = dir.path + "/log.json";
+  write_file_atomic(model, kLogModel);
+  for (const std::string guard : {"", " --guard"}) {
+    const auto r = run_hamux("run '" + model + "' --steps 3 --init normal:1 --trace '" + dir.path + "/t.csv'" + guard);
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_EQ(r.err.rfind("error: " + model + ": sample ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(": energy is nan at step 0 (neuron x is not finite)"), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace hamux
