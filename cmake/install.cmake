@@ -14,7 +14,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(HAMUX_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/hamux)
-set(HAMUX_LIBRARIES hamux_graph hamux_interp hamux_frontend hamux_passes hamux_autodiff hamux_codegen hamux_step hamux_runtime hamux_analysis)
+set(HAMUX_LIBRARIES hamux_support hamux_graph hamux_interp hamux_frontend hamux_passes hamux_autodiff hamux_codegen hamux_step hamux_runtime hamux_analysis)
 
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/include/hamux DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h")

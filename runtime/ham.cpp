@@ -1,7 +1,12 @@
 // runtime/ham.cpp - loading and compiling a model; its params; making batches of states.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <new>
 
 #include "energy_tree.h"
+#include "frontend/npy.h"
 #include "frontend/random.h"
 #include "ham_impl.h"
 
@@ -94,29 +99,60 @@ void Ham::set_param(const std::string& name, const Tensor<double>& value) {
     throw Error("param '" + name + "'",
                 "shape " + shape_str(value.shape) + " does not match the model's " + shape_str(p.shape));
   }
+  if (const std::string bad = non_finite_element(value); !bad.empty())
+    throw Error("param '" + name + "'", bad + " (param values must be finite)");
   p.value = value;
   impl_->refresh_params();
 }
 
+namespace {
+
+std::string gigabytes(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g GB", bytes / 1e9);
+  return buf;
+}
+
+// Refuses a batch whose states (x and xhat of every neuron, the energies) cannot fit into
+// this machine's memory, before anything is allocated: a huge --batch is a clear message,
+// not std::bad_alloc or "cannot create std::vector larger than max_size()".
+void check_batch_fits(const Ham::Impl& ham, int64_t batch) {
+  double per_sample = 1;  // the energy
+  for (const auto& n : ham.neurons) per_sample += 2.0 * static_cast<double>(num_elements(n.shape));
+  const double bytes = static_cast<double>(batch) * per_sample * (ham.f64() ? 8 : 4);
+  const double memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (memory > 0 && bytes > memory) {
+    throw Error("batch", "a batch of " + std::to_string(batch) + " needs " + gigabytes(bytes) +
+                             " for its states, more than this machine's " + gigabytes(memory) + " of memory");
+  }
+}
+
+}  // namespace
+
 States Ham::zeros(int64_t batch) const {
   if (batch < 1) throw Error("batch", "must be at least 1, got " + std::to_string(batch));
+  check_batch_fits(*impl_, batch);
   auto s = std::make_shared<States::Impl>();
   s->ham = impl_;
   s->batch = batch;
-  for (size_t i = 0; i < impl_->neurons.size(); ++i) {
-    const size_t n = static_cast<size_t>(batch * num_elements(impl_->neurons[i].shape));
-    if (impl_->f64()) {
-      s->f64.x.emplace_back(n, 0.0);
-      s->f64.xhat.emplace_back(n, 0.0);
-      s->f64.mask.emplace_back();
-    } else {
-      s->f32.x.emplace_back(n, 0.0f);
-      s->f32.xhat.emplace_back(n, 0.0f);
-      s->f32.mask.emplace_back();
+  try {
+    for (size_t i = 0; i < impl_->neurons.size(); ++i) {
+      const size_t n = static_cast<size_t>(batch * num_elements(impl_->neurons[i].shape));
+      if (impl_->f64()) {
+        s->f64.x.emplace_back(n, 0.0);
+        s->f64.xhat.emplace_back(n, 0.0);
+        s->f64.mask.emplace_back();
+      } else {
+        s->f32.x.emplace_back(n, 0.0f);
+        s->f32.xhat.emplace_back(n, 0.0f);
+        s->f32.mask.emplace_back();
+      }
     }
+    s->f64.energy.assign(impl_->f64() ? batch : 0, 0.0);
+    s->f32.energy.assign(impl_->f64() ? 0 : batch, 0.0f);
+  } catch (const std::bad_alloc&) {
+    throw Error("batch", "out of memory allocating the states of a batch of " + std::to_string(batch));
   }
-  s->f64.energy.assign(impl_->f64() ? batch : 0, 0.0);
-  s->f32.energy.assign(impl_->f64() ? 0 : batch, 0.0f);
   return States(std::move(s));
 }
 

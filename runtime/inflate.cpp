@@ -1,92 +1,79 @@
 // runtime/inflate.cpp - see inflate.h.
 #include "inflate.h"
 
-#include <dlfcn.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <limits>
 
 #include "hamux/error.h"
 
-#if __has_include(<zlib.h>)
-#include <zlib.h>
-#define HAMUX_HAVE_ZLIB_H 1
-#endif
-
 namespace hamux {
 
-#ifdef HAMUX_HAVE_ZLIB_H
 namespace {
 
-struct Zlib {
-  int (*init)(z_streamp, int, const char*, int) = nullptr;
-  int (*step)(z_streamp, int) = nullptr;
-  int (*end)(z_streamp) = nullptr;
-};
-
-const Zlib& zlib(const std::string& label) {
-  static const Zlib z = [] {
-    Zlib z;
-    void* lib = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) return z;
-    z.init = reinterpret_cast<decltype(z.init)>(dlsym(lib, "inflateInit2_"));
-    z.step = reinterpret_cast<decltype(z.step)>(dlsym(lib, "inflate"));
-    z.end = reinterpret_cast<decltype(z.end)>(dlsym(lib, "inflateEnd"));
-    return z;
-  }();
-  if (!z.init || !z.step || !z.end) {
-    throw Error(label, "compressed data needs zlib (libz.so.1), which could not be loaded");
-  }
-  return z;
-}
-
-// window_bits: -15 raw deflate, 31 gzip. Inflates all of `in`.
-std::string inflate_all(const std::string& in, int window_bits, size_t size_hint, const std::string& label) {
-  const Zlib& z = zlib(label);
+// Inflates `in` (window_bits -15: raw deflate; 31: gzip) into at most `max_out` bytes.
+// Sets `more` when the stream would produce output beyond that.
+std::string inflate_bounded(std::string_view in, int window_bits, uint64_t max_out, size_t initial,
+                            bool& more, const std::string& label) {
   z_stream s{};
-  if (z.init(&s, window_bits, ZLIB_VERSION, static_cast<int>(sizeof(z_stream))) != Z_OK) {
-    throw Error(label, "zlib could not be initialised");
-  }
-  std::string out(size_hint > 0 ? size_hint : in.size() * 4 + 1024, '\0');
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  s.avail_in = static_cast<uInt>(in.size());
+  if (inflateInit2(&s, window_bits) != Z_OK) throw Error(label, "zlib could not be initialised");
+  std::string out(std::min<uint64_t>(initial, max_out), '\0');
+  size_t in_done = 0, out_done = 0;
   int rc = Z_OK;
+  more = false;
+  constexpr size_t kChunk = std::numeric_limits<uInt>::max();  // avail_* are 32-bit
   for (;;) {
-    if (s.total_out == out.size()) out.resize(out.size() * 2 + 1);
-    s.next_out = reinterpret_cast<Bytef*>(out.data() + s.total_out);
-    s.avail_out = static_cast<uInt>(out.size() - s.total_out);
-    rc = z.step(&s, Z_NO_FLUSH);
+    if (out_done == out.size()) {
+      if (out.size() >= max_out) {
+        // Full: one more byte of output means the stream is longer than allowed.
+        char probe;
+        s.next_out = reinterpret_cast<Bytef*>(&probe);
+        s.avail_out = 1;
+        s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + in_done));
+        s.avail_in = static_cast<uInt>(std::min(in.size() - in_done, kChunk));
+        rc = inflate(&s, Z_NO_FLUSH);
+        more = s.avail_out == 0;
+        break;
+      }
+      out.resize(std::min<uint64_t>(max_out, out.size() * 2 + 4096));
+    }
+    s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + in_done));
+    s.avail_in = static_cast<uInt>(std::min(in.size() - in_done, kChunk));
+    s.next_out = reinterpret_cast<Bytef*>(out.data() + out_done);
+    s.avail_out = static_cast<uInt>(std::min(out.size() - out_done, kChunk));
+    const uInt in_before = s.avail_in, out_before = s.avail_out;
+    rc = inflate(&s, Z_NO_FLUSH);
+    in_done += in_before - s.avail_in;
+    out_done += out_before - s.avail_out;
     if (rc == Z_STREAM_END) break;
     if (rc != Z_OK && rc != Z_BUF_ERROR) break;
-    if (rc == Z_BUF_ERROR && s.avail_in == 0) break;  // input ended before the stream did
+    if (in_before == s.avail_in && out_before == s.avail_out) break;  // no progress: input ended
   }
-  out.resize(s.total_out);
-  z.end(&s);
+  inflateEnd(&s);
+  out.resize(out_done);
+  if (more) return out;
   if (rc != Z_STREAM_END) throw Error(label, "corrupt or truncated compressed data");
   return out;
 }
 
 }  // namespace
 
-std::string inflate_raw(const std::string& compressed, size_t size, const std::string& label) {
-  std::string out = inflate_all(compressed, -15, size + 1, label);
+std::string inflate_raw(std::string_view compressed, size_t size, const std::string& label) {
+  bool more = false;
+  std::string out = inflate_bounded(compressed, -15, size, size, more, label);
+  if (more) throw Error(label, "inflates to more than the " + std::to_string(size) + " bytes it declares");
   if (out.size() != size) {
     throw Error(label, "inflated to " + std::to_string(out.size()) + " bytes, expected " + std::to_string(size));
   }
   return out;
 }
 
-std::string gunzip(const std::string& compressed, const std::string& label) {
-  return inflate_all(compressed, 31, 0, label);
+std::string gunzip(std::string_view compressed, const std::string& label, uint64_t max_bytes) {
+  bool more = false;
+  std::string out = inflate_bounded(compressed, 31, max_bytes, compressed.size() * 4 + 1024, more, label);
+  if (more) throw Error(label, "inflates to more than " + std::to_string(max_bytes) + " bytes");
+  return out;
 }
-
-#else
-
-std::string inflate_raw(const std::string&, size_t, const std::string& label) {
-  throw Error(label, "compressed members are not supported (hamux was built without zlib.h; save with numpy.savez)");
-}
-
-std::string gunzip(const std::string&, const std::string& label) {
-  throw Error(label, "gzip files are not supported (hamux was built without zlib.h)");
-}
-
-#endif
 
 }  // namespace hamux

@@ -50,6 +50,7 @@ class Integrator {
     // The energy of the start is needed to record it and for the guard to compare with;
     // otherwise the first chunk's call computes everything the run returns.
     if (o_.record_every > 0 || o_.energy_guard) call(dt, 0);
+    if (b_.energy) check_energy_finite(0);
     if (o_.record_every > 0) record(r, 0);
     int64_t step = 0;
     std::vector<std::vector<T>> prev_x;
@@ -73,9 +74,12 @@ class Integrator {
       }
       check_finite(step + k);
       check_state_bound(step + k);
+      // Without the guard a NaN or inf energy stops the run; the guard retries it (below).
+      if (b_.energy && !o_.energy_guard) check_energy_finite(step + k);
       if (o_.energy_guard) {
         if (const int64_t b = rising_sample(prev_e); b >= 0) {
           if (static_cast<int>(r.guard.size()) >= kMaxHalvings) {
+            check_energy_finite(step + 1);
             throw Error(ham_.model.file, "energy guard: the energy of sample " + std::to_string(b) +
                                              " still increases at step " + std::to_string(step + 1) +
                                              " with dt " + std::to_string(dt));
@@ -224,12 +228,32 @@ class Integrator {
            ": its couplings may be too strong for the Lagrangians' curvature (see hamux check)";
   }
 
+  // A NaN or inf energy stops the run, naming the sample, the first energy term (neuron or
+  // connection) that is not finite, and the step.
+  void check_energy_finite(int64_t step) const {
+    for (int64_t b = 0; b < s_.batch; ++b) {
+      const double e = d_.energy[b];
+      if (std::isfinite(e)) continue;
+      std::string term = "the total";
+      const EnergyBreakdown tree = energy_breakdown(ham_, s_);
+      for (size_t t = 0; t < tree.terms.size(); ++t)
+        if (!std::isfinite(tree.values[t][b])) {
+          term = tree.terms[t];
+          break;
+        }
+      throw Error(ham_.model.file, "sample " + std::to_string(b) + ": energy is " + (std::isnan(e) ? "nan" : "inf") +
+                                       " at step " + std::to_string(step) + " (" + term + " is not finite" +
+                                       (step > 0 ? "; try a smaller dt)" : ")"));
+    }
+  }
+
   // The first sample whose energy rose above its previous value (beyond rounding), or -1.
   int64_t rising_sample(const std::vector<T>& prev_e) const {
     const double rel = sizeof(T) == 4 ? 1e-5 : 1e-11;
     for (int64_t b = 0; b < s_.batch; ++b) {
       const double before = prev_e[b], after = d_.energy[b];
-      if (after > before + rel * (1.0 + std::abs(before))) return b;
+      // A non-finite energy is a failed step too: NaN compares false with everything.
+      if (!std::isfinite(after) || after > before + rel * (1.0 + std::abs(before))) return b;
     }
     return -1;
   }

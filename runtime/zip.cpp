@@ -2,7 +2,10 @@
 #include "zip.h"
 
 #include <array>
+#include <set>
+#include <string_view>
 
+#include "support/printable.h"
 #include "hamux/error.h"
 #include "inflate.h"
 
@@ -26,20 +29,26 @@ void put32(std::string& s, uint32_t v) {
 struct Reader {
   const std::string& bytes;
   const std::string& label;
-  uint64_t get(size_t at, int width) const {
-    if (at + width > bytes.size()) throw Error(label, "not a valid zip archive (truncated)");
+  // `at` may come from the file (a zip64 offset up to 2^64-1): compared without wrapping.
+  uint64_t get(uint64_t at, int width) const {
+    if (at > bytes.size() || static_cast<uint64_t>(width) > bytes.size() - at)
+      throw Error(label, "not a valid zip archive (truncated)");
     uint64_t v = 0;
     for (int k = width - 1; k >= 0; --k) v = (v << 8) | static_cast<unsigned char>(bytes[at + k]);
     return v;
   }
-  uint16_t u16(size_t at) const { return static_cast<uint16_t>(get(at, 2)); }
-  uint32_t u32(size_t at) const { return static_cast<uint32_t>(get(at, 4)); }
-  uint64_t u64(size_t at) const { return get(at, 8); }
+  uint16_t u16(uint64_t at) const { return static_cast<uint16_t>(get(at, 2)); }
+  uint32_t u32(uint64_t at) const { return static_cast<uint32_t>(get(at, 4)); }
+  uint64_t u64(uint64_t at) const { return get(at, 8); }
+  // Checks that bytes [at, at + n) exist.
+  void span(uint64_t at, uint64_t n, const std::string& what) const {
+    if (at > bytes.size() || n > bytes.size() - at) throw Error(label, what);
+  }
 };
 
 }  // namespace
 
-uint32_t crc32(const std::string& bytes) {
+uint32_t crc32(std::string_view bytes) {
   static const std::array<uint32_t, 256> table = [] {
     std::array<uint32_t, 256> t{};
     for (uint32_t n = 0; n < 256; ++n) {
@@ -109,7 +118,8 @@ std::string write_stored(const std::vector<std::pair<std::string, std::string>>&
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> read(const std::string& bytes, const std::string& label) {
+std::vector<std::pair<std::string, std::string>> read(const std::string& bytes, const std::string& label,
+                                                      const MemberLimit& limit, uint64_t max_total) {
   const Reader r{bytes, label};
   // The end record sits in the last 22 + 65535 (comment) bytes.
   if (bytes.size() < 22) throw Error(label, "not a zip archive (too short)");
@@ -127,7 +137,9 @@ std::vector<std::pair<std::string, std::string>> read(const std::string& bytes, 
   if (count == 0xffff || cd_offset == 0xffffffffu) throw Error(label, "zip64 archives are not supported");
 
   std::vector<std::pair<std::string, std::string>> members;
-  size_t at = cd_offset;
+  std::set<std::string> names;
+  uint64_t total = 0;
+  uint64_t at = cd_offset;
   for (uint16_t m = 0; m < count; ++m) {
     if (r.u32(at) != kCentralSig) throw Error(label, "corrupt zip central directory");
     const uint16_t flags = r.u16(at + 8), method = r.u16(at + 10);
@@ -135,34 +147,57 @@ std::vector<std::pair<std::string, std::string>> read(const std::string& bytes, 
     uint64_t csize = r.u32(at + 20), usize = r.u32(at + 24);
     const uint16_t name_len = r.u16(at + 28), extra_len = r.u16(at + 30), comment_len = r.u16(at + 32);
     uint64_t offset = r.u32(at + 42);
-    r.get(at + 46, name_len);
+    r.span(at + 46, uint64_t{name_len} + extra_len, "not a valid zip archive (truncated)");
     const std::string name = bytes.substr(at + 46, name_len);
+    const std::string shown = "member '" + printable(name) + "'";
     // zip64 extended information: the 64-bit values of the fields that are 0xffffffff.
-    for (size_t e = at + 46 + name_len; e + 4 <= at + 46 + name_len + extra_len;) {
+    const uint64_t extra_end = at + 46 + name_len + extra_len;
+    for (uint64_t e = at + 46 + name_len; e + 4 <= extra_end;) {
       const uint16_t id = r.u16(e), len = r.u16(e + 2);
       if (id == 0x0001) {
-        size_t f = e + 4;
-        if (usize == 0xffffffffu) usize = r.u64(f), f += 8;
-        if (csize == 0xffffffffu) csize = r.u64(f), f += 8;
-        if (offset == 0xffffffffu) offset = r.u64(f);
+        uint64_t f = e + 4;
+        auto field = [&] {
+          if (f + 8 > e + 4 + len) throw Error(label, shown + ": zip64 extra field is too short");
+          const uint64_t v = r.u64(f);
+          f += 8;
+          return v;
+        };
+        if (usize == 0xffffffffu) usize = field();
+        if (csize == 0xffffffffu) csize = field();
+        if (offset == 0xffffffffu) offset = field();
       }
       e += 4 + len;
     }
-    if (flags & 1) throw Error(label, "member '" + name + "' is encrypted");
-    if (r.u32(offset) != kLocalSig) throw Error(label, "corrupt zip local header of '" + name + "'");
-    const size_t data_at = offset + 30 + r.u16(offset + 26) + r.u16(offset + 28);
-    if (data_at + csize > bytes.size()) throw Error(label, "member '" + name + "' is truncated");
-    std::string data = bytes.substr(data_at, csize);
+    if (flags & 1) throw Error(label, shown + " is encrypted");
+    if (!names.insert(name).second) throw Error(label, shown + " appears twice");
+    // Sizes are checked before anything is allocated: a small archive may declare 4 GiB.
+    const uint64_t most = limit ? limit(name) : max_total;
+    if (usize > most) {
+      throw Error(label, shown + " declares " + std::to_string(usize) + " bytes, more than the " +
+                             std::to_string(most) + " bytes its array can take");
+    }
+    total += usize;
+    if (total > max_total) {
+      throw Error(label, "the members declare more than " + std::to_string(max_total) +
+                             " bytes in all, more than hamux reads from one archive");
+    }
+    if (offset > bytes.size() || r.u32(offset) != kLocalSig) throw Error(label, "corrupt zip local header of " + shown);
+    const uint64_t data_at = offset + 30 + r.u16(offset + 26) + r.u16(offset + 28);
+    r.span(data_at, csize, shown + " is truncated");
+    std::string data;
     if (method == 8) {
-      data = inflate_raw(data, usize, label + ": " + name);
-    } else if (method != 0) {
-      throw Error(label, "member '" + name + "' uses compression method " + std::to_string(method) +
+      data = inflate_raw(std::string_view(bytes).substr(data_at, csize), usize, label + ": " + printable(name));
+    } else if (method == 0) {
+      if (csize != usize) throw Error(label, shown + " has the wrong size");
+      data = bytes.substr(data_at, csize);
+    } else {
+      throw Error(label, shown + " uses compression method " + std::to_string(method) +
                              " (only stored and deflate are supported)");
     }
-    if (data.size() != usize) throw Error(label, "member '" + name + "' has the wrong size");
-    if (crc32(data) != crc) throw Error(label, "member '" + name + "' fails its CRC-32 check");
+    if (data.size() != usize) throw Error(label, shown + " has the wrong size");
+    if (crc32(data) != crc) throw Error(label, shown + " fails its CRC-32 check");
     members.emplace_back(name, std::move(data));
-    at += 46 + name_len + extra_len + comment_len;
+    at += 46 + uint64_t{name_len} + extra_len + comment_len;
   }
   return members;
 }

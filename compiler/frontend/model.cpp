@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "frontend/expr.h"
+#include "support/files.h"
 #include "frontend/json_util.h"
 #include "frontend/params.h"
 #include "frontend/stdlib.h"
@@ -235,12 +236,9 @@ Model parse_model(const std::string& json_text, const std::string& file_label, c
 Model load_model(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw Error(path, "is a directory, not a model file");
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(path, "cannot open file");
-  std::ostringstream ss;
-  ss << f.rdbuf();
+  const std::string text = read_regular_file(path, kMaxModelFileBytes, "a model file may take");
   std::string base = std::filesystem::path(path).parent_path().string();
-  return parse_model(ss.str(), path, base);
+  return parse_model(text, path, base);
 }
 
 }  // namespace hamux

@@ -64,6 +64,8 @@ struct Model {
 
 // Loads a model file. Relative {"file": ...} param paths are resolved against the
 // model's directory. Throws hamux::Error naming the file, the JSON pointer and the cause.
+// A model file larger than this is refused before it is read (the JSON of 2^26 inline values).
+inline constexpr uint64_t kMaxModelFileBytes = uint64_t{2} << 30;
 Model load_model(const std::string& path);
 
 // Same from text; `file_label` prefixes error messages, `base_dir` resolves param files.

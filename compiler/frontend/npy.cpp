@@ -3,11 +3,12 @@
 // padded with spaces, then the raw little-endian data.
 #include "frontend/npy.h"
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
+#include "support/files.h"
 #include "frontend/json_util.h"
 
 namespace hamux {
@@ -125,33 +126,40 @@ uint32_t read_le(const std::string& bytes, size_t at, int n) {
   return v;
 }
 
-template <class T>
-void save_impl(const std::string& path, const Tensor<T>& t, const char* descr) {
-  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
-  for (size_t i = 0; i < t.shape.size(); ++i)
-    dict += std::to_string(t.shape[i]) + (t.shape.size() == 1 ? "," : i + 1 < t.shape.size() ? ", " : "");
+// Magic (6) + version (2) + length (2) + the header dict, padded with spaces to a multiple
+// of 64 and ended by a newline, then the raw little-endian data.
+template <class T, class Source>
+std::string npy_bytes_as(const Shape& shape, const std::vector<Source>& data) {
+  std::string dict = std::string("{'descr': '") + (sizeof(T) == 8 ? "<f8" : "<f4") +
+                     "', 'fortran_order': False, 'shape': (";
+  for (size_t i = 0; i < shape.size(); ++i)
+    dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : i + 1 < shape.size() ? ", " : "");
   dict += "), }";
-  // Magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64
-  // and ended by a newline.
-  size_t total = 10 + dict.size() + 1;
-  size_t padded = (total + 63) / 64 * 64;
-  dict += std::string(padded - total, ' ') + "\n";
+  const size_t total = 10 + dict.size() + 1;
+  dict += std::string((total + 63) / 64 * 64 - total, ' ') + "\n";
   std::string out(kMagic, 6);
   out += '\x01';
   out += '\x00';
   out += static_cast<char>(dict.size() & 0xff);
   out += static_cast<char>((dict.size() >> 8) & 0xff);
   out += dict;
-  out.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(T));
-  std::ofstream f(path, std::ios::binary);
-  if (!f) throw Error(path, "cannot open file for writing");
-  f.write(out.data(), static_cast<std::streamsize>(out.size()));
-  if (!f) throw Error(path, "write failed");
+  const size_t at = out.size();
+  out.resize(at + data.size() * sizeof(T));
+  for (size_t e = 0; e < data.size(); ++e) {
+    const T v = static_cast<T>(data[e]);
+    std::memcpy(out.data() + at + e * sizeof(T), &v, sizeof(T));  // little-endian host
+  }
+  return out;
 }
 
 }  // namespace
 
-Tensor<double> parse_npy(const std::string& bytes, const std::string& label) {
+uint64_t npy_max_file_bytes(int64_t max_elements) {
+  max_elements = std::min(max_elements, frontend::kMaxElements);
+  return 12 + kMaxNpyHeaderBytes + static_cast<uint64_t>(std::max<int64_t>(max_elements, 0)) * 8;
+}
+
+Tensor<double> parse_npy(const std::string& bytes, const std::string& label, int64_t max_elements) {
   if (bytes.size() < 10 || bytes.compare(0, 6, kMagic, 6) != 0)
     throw Error(label, "not a .npy file (bad magic string)");
   int major = static_cast<unsigned char>(bytes[6]);
@@ -167,6 +175,9 @@ Tensor<double> parse_npy(const std::string& bytes, const std::string& label) {
     throw Error(label, "unsupported .npy version " + std::to_string(major) + "." +
                            std::to_string(static_cast<unsigned char>(bytes[7])));
   }
+  if (header_len > kMaxNpyHeaderBytes)
+    throw Error(label, "header of " + std::to_string(header_len) + " bytes is longer than the " +
+                           std::to_string(kMaxNpyHeaderBytes) + " bytes hamux reads");
   if (header_len > bytes.size() - header_start) throw Error(label, "truncated header");
   std::string header = bytes.substr(header_start, header_len);
 
@@ -188,6 +199,9 @@ Tensor<double> parse_npy(const std::string& bytes, const std::string& label) {
   }
   int64_t n = frontend::checked_elements(shape);
   if (n < 0) throw Error(label, "shape " + shape_str(shape) + " is too large");
+  if (n > max_elements)
+    throw Error(label, "shape " + shape_str(shape) + " has " + std::to_string(n) + " elements, more than the " +
+                           std::to_string(max_elements) + " expected");
 
   size_t data_start = header_start + header_len;
   size_t have = bytes.size() - data_start;
@@ -212,16 +226,35 @@ Tensor<double> parse_npy(const std::string& bytes, const std::string& label) {
   return t;
 }
 
-Tensor<double> read_npy(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(path, "cannot open file");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  if (f.bad()) throw Error(path, "read failed");
-  return parse_npy(ss.str(), path);
+Tensor<double> read_npy(const std::string& path, int64_t max_elements) {
+  max_elements = std::min(max_elements, frontend::kMaxElements);
+  const std::string bytes = read_regular_file(
+      path, npy_max_file_bytes(max_elements),
+      "a .npy file of at most " + std::to_string(max_elements) + " values can take");
+  return parse_npy(bytes, path, max_elements);
 }
 
-void save_npy(const std::string& path, const Tensor<float>& t) { save_impl(path, t, "<f4"); }
-void save_npy(const std::string& path, const Tensor<double>& t) { save_impl(path, t, "<f8"); }
+std::string non_finite_element(const Tensor<double>& t) {
+  for (size_t e = 0; e < t.data.size(); ++e) {
+    const double v = t.data[e];
+    if (std::isfinite(v)) continue;
+    Shape index(t.shape.size());
+    size_t rest = e;
+    for (size_t d = t.shape.size(); d-- > 0;) {
+      index[d] = static_cast<int64_t>(rest % static_cast<size_t>(t.shape[d]));
+      rest /= static_cast<size_t>(t.shape[d]);
+    }
+    return "element " + shape_str(index) + " is " + (std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+  }
+  return "";
+}
+
+std::string npy_bytes(const Tensor<double>& t, bool float64) {
+  return float64 ? npy_bytes_as<double>(t.shape, t.data) : npy_bytes_as<float>(t.shape, t.data);
+}
+std::string npy_bytes(const Tensor<float>& t) { return npy_bytes_as<float>(t.shape, t.data); }
+
+void save_npy(const std::string& path, const Tensor<float>& t) { write_file_atomic(path, npy_bytes(t)); }
+void save_npy(const std::string& path, const Tensor<double>& t) { write_file_atomic(path, npy_bytes(t, true)); }
 
 }  // namespace hamux

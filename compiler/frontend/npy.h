@@ -6,21 +6,41 @@
 // magic string) is refused with the reason.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
+#include "frontend/json_util.h"
 #include "hamux/error.h"
 #include "hamux/tensor.h"
 
 namespace hamux {
 
-// Reads a .npy file; values are widened to double. Throws hamux::Error(path, reason),
-// e.g. Error("w.npy", "cannot open file") or Error("w.npy", "fortran_order True is not supported").
-Tensor<double> read_npy(const std::string& path);
+// The largest .npy header hamux reads (numpy itself refuses headers above 10000 bytes).
+inline constexpr uint64_t kMaxNpyHeaderBytes = 65536;
+
+// The most bytes a .npy file of at most `max_elements` float64 values can take.
+uint64_t npy_max_file_bytes(int64_t max_elements);
+
+// Reads a .npy file; values are widened to double. Refuses a file that is not a regular
+// file (a FIFO, a directory, /dev/zero) and one whose shape has more than `max_elements`
+// elements, before reading its data. Throws hamux::Error(path, reason), e.g.
+// Error("w.npy", "cannot open file") or Error("w.npy", "fortran_order True is not supported").
+Tensor<double> read_npy(const std::string& path, int64_t max_elements = frontend::kMaxElements);
 
 // Same from the bytes of a file; `label` is the `where` of any error.
-Tensor<double> parse_npy(const std::string& bytes, const std::string& label);
+Tensor<double> parse_npy(const std::string& bytes, const std::string& label,
+                         int64_t max_elements = frontend::kMaxElements);
 
-// Writes a version 1.0 .npy file ('<f4' / '<f8', C order). Throws hamux::Error on I/O failure.
+// "element [1,2] is nan" (or "is inf", "is -inf") for the first value of `t` that is not
+// finite, "" when all are. Params are checked with it when they are loaded.
+std::string non_finite_element(const Tensor<double>& t);
+
+// The bytes of a version 1.0 .npy file ('<f8' when float64, else '<f4'; C order): the one
+// .npy writer, used by save_npy, write_npy_atomic and the .npz writer.
+std::string npy_bytes(const Tensor<double>& t, bool float64);
+std::string npy_bytes(const Tensor<float>& t);
+
+// Writes a .npy file with write_file_atomic (files.h). Throws hamux::Error on I/O failure.
 void save_npy(const std::string& path, const Tensor<float>& t);
 void save_npy(const std::string& path, const Tensor<double>& t);
 

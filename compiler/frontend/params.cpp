@@ -70,7 +70,7 @@ void init_param(const Ctx& ctx, ParamDef& p, const Json& init, const std::string
     std::error_code ec;
     if (std::filesystem::is_directory(full, ec)) ctx.fail(aptr, rel + ": is a directory");
     try {
-      p.value = read_npy(full.string());
+      p.value = read_npy(full.string(), num_elements(p.shape));
     } catch (const Error& e) {
       // The reader names the full path; the user wrote the relative one.
       ctx.fail(aptr, rel + ": " + e.cause());
@@ -78,6 +78,8 @@ void init_param(const Ctx& ctx, ParamDef& p, const Json& init, const std::string
     if (p.value.shape != p.shape)
       ctx.fail(aptr, rel + ": shape " + shape_str(p.value.shape) + " does not match the param shape " +
                          shape_str(p.shape));
+    if (const std::string bad = non_finite_element(p.value); !bad.empty())
+      ctx.fail(aptr, rel + ": " + bad + " (param values must be finite)");
     p.init = "file(" + rel + ")";
   }
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "codegen/jit/cache.h"
@@ -102,6 +103,14 @@ TEST(KernelCache, FlippedPayloadBytesAreRejected) {
 TEST(KernelCache, TruncatedEntryIsRejected) {
   corrupted_entry_is_rebuilt(3.75, [](const std::string& file) {
     fs::resize_file(file, fs::file_size(file) / 2);
+  });
+}
+
+TEST(KernelCache, FifoEntryIsRejectedNotWaitedFor) {
+  // Replacing the entry by a FIFO: reading it would block forever (issue 19).
+  corrupted_entry_is_rebuilt(5.25, [](const std::string& file) {
+    fs::remove(file);
+    ASSERT_EQ(mkfifo(file.c_str(), 0600), 0);
   });
 }
 

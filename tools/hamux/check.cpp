@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "analysis/certificate.h"
+#include "support/printable.h"
 #include "args.h"
 #include "autodiff/derive.h"
 #include "command.h"
@@ -75,7 +76,7 @@ std::string energy_section(const Model& model, const EnergyTree& tree) {
 
 std::string summary(const Model& model, const Derivation& derivation, uint64_t seed) {
   std::string out;
-  out += "model: " + model.name + "\n";
+  out += "model: " + printable(model.name) + "\n";
   out += "file: " + model.file + "\n";
   out += std::string("dtype: ") + ir::dtype_name(model.dtype) + "\n";
   out += "seed: " + std::to_string(model.seed) + " (random param inits)\n";

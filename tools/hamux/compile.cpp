@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "support/files.h"
+#include "support/printable.h"
 #include "args.h"
 #include "step/aot_step.h"
 #include "command.h"
@@ -33,11 +35,7 @@ const char* const kUsage =
     "  -h, --help           show this help\n";
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path, "cannot open file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_regular_file(path, kMaxModelFileBytes, "a model file may take");
 }
 
 // The model with its "dtype" replaced (the file itself is not touched).
@@ -85,7 +83,7 @@ int run_compile(const std::vector<std::string>& raw) {
   const Model model = dtype.empty() ? load_model(path) : load_as(path, dtype);
   const codegen::AotResult r = codegen::compile_aot(model, o);
   const std::vector<std::string> files = codegen::write_aot(r, model, dir);
-  std::cout << "model: " << model.name << "\ntarget: " << r.triple << " (cpu " << r.cpu << ")\nwrote:\n";
+  std::cout << "model: " << printable(model.name) << "\ntarget: " << r.triple << " (cpu " << r.cpu << ")\nwrote:\n";
   for (const std::string& f : files) std::cout << "  " << f << "\n";
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "support/printable.h"
 #include "args.h"
 #include "command.h"
 #include "hamux/hamux.h"
@@ -67,7 +68,7 @@ int run_energy(const std::vector<std::string>& raw_args) {
   };
   for (size_t t = 0; t < tree.terms.size(); ++t) row(tree.terms[t], tree.values[t]);
   row("total", tree.total);
-  std::cout << "model: " << ham.name() << "\nenergy tree:\n" << render_table(rows);
+  std::cout << "model: " << printable(ham.name()) << "\nenergy tree:\n" << render_table(rows);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "support/printable.h"
 #include "args.h"
 #include "autodiff/backward_step.h"
 #include "autodiff/derive.h"
@@ -54,7 +55,7 @@ int run_grad(const std::vector<std::string>& args) {
   const Model model = load_model(parsed.positional[0]);
   const Derivation d = derive(model);
 
-  std::string out = "model: " + model.name + "\n";
+  std::string out = "model: " + printable(model.name) + "\n";
   if (show != "backward") out += step_text(model, d);
   if (show != "step") out += backward_text(model, d);
   std::cout << out;

@@ -4,10 +4,12 @@
 // on the command line. Whatever happens, hamux reports it and exits; it never crashes.
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "commands.h"
+#include "support/printable.h"
 #include "hamux/error.h"
 #include "version.h"
 
@@ -41,12 +43,16 @@ int main(int argc, char** argv) {
   try {
     return dispatch(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const UsageError& e) {
-    std::cerr << "error: " << e.what() << "\n\n" << e.usage();
+    std::cerr << "error: " << hamux::printable(e.what(), true) << "\n\n" << e.usage();
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory (the model, the batch or an input is too large for this machine)\n";
+    return 1;
   } catch (const std::exception& e) {
     // hamux::Error (bad model), ir::ShapeError, and anything unexpected alike: report
-    // the message rather than abort, so a bad input is always a readable error.
-    std::cerr << "error: " << e.what() << "\n";
+    // the message rather than abort, so a bad input is always a readable error. Names in
+    // it come from input files: control characters are escaped (printable.h).
+    std::cerr << "error: " << hamux::printable(e.what(), true) << "\n";
     return 1;
   }
 }

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "analysis/step_bound.h"
+#include "frontend/npy.h"
+#include "support/printable.h"
 #include "args.h"
 #include "autodiff/derive.h"
 #include "command.h"
@@ -149,18 +151,23 @@ int run_run(const std::vector<std::string>& raw_args) {
   if (bar) std::fprintf(stderr, "\r%60s\r", "");
   const std::vector<double> after = states.energy();
 
-  // Outputs: all built in memory first, each written atomically.
-  if (!trace_path.empty()) write_file_atomic(trace_path, trace_csv(r.trace));
-  if (!plot_path.empty()) write_file_atomic(plot_path, trace_svg(r.trace, "energy of " + ham.name()));
+  // Outputs: all built in memory first, then written as a set (all written, then all
+  // renamed), so a full disk leaves every old output as it was.
+  std::vector<std::pair<std::string, std::string>> files;
+  if (!trace_path.empty()) files.emplace_back(trace_path, trace_csv(r.trace));
+  if (!plot_path.empty()) files.emplace_back(plot_path, trace_svg(r.trace, "energy of " + printable(ham.name())));
   if (!out_path.empty()) {
+    std::map<std::string, Tensor<double>> arrays;
+    for (const NeuronInfo& n : ham.neurons()) arrays[n.name] = states.get(n.name);
     if (ends_with(out_path, ".npy")) {
-      write_npy_atomic(out_path, states.get(ham.neurons()[0].name), ham.is_float64());
+      files.emplace_back(out_path, npy_bytes(arrays.begin()->second, ham.is_float64()));
     } else {
-      states.save(out_path);  // what --states reads back
+      files.push_back(npz_file(out_path, arrays, ham.is_float64()));
     }
   }
+  write_files_atomic(files);
 
-  std::string out = "model: " + ham.name() + "\n";
+  std::string out = "model: " + printable(ham.name()) + "\n";
   out += "steps: " + std::to_string(r.steps) + ", dt " + general(o.dt) + ", batch " +
          std::to_string(states.batch()) + "\n";
   if (o.tol > 0) {

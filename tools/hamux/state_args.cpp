@@ -1,6 +1,8 @@
 // tools/hamux/state_args.cpp - see state_args.h.
 #include "state_args.h"
 
+#include <cstdint>
+
 #include "command.h"
 #include "frontend/npy.h"
 
@@ -37,6 +39,18 @@ bool take_flag(std::vector<std::string>& args, const std::string& flag) {
   return found;
 }
 
+namespace {
+
+// The most values a --set or --clamp file for `neuron` may hold: one per state element of
+// the whole batch (a file of shape [batch, ...shape]); larger files are refused unread.
+int64_t state_elements(const Ham& ham, const std::string& neuron, int64_t batch) {
+  const NeuronInfo& n = ham.neurons()[static_cast<size_t>(ham.neuron_index(neuron))];
+  const int64_t each = num_elements(n.shape);
+  return each > 0 && batch > INT64_MAX / each ? INT64_MAX : batch * each;
+}
+
+}  // namespace
+
 States make_states(Ham& ham, const ParsedArgs& parsed, const std::vector<std::string>& sets,
                    const std::vector<std::string>& clamps, const std::string& usage) {
   auto option = [&](const std::string& name, const std::string& fallback) {
@@ -70,7 +84,7 @@ States make_states(Ham& ham, const ParsedArgs& parsed, const std::vector<std::st
     }
     const std::string neuron = s.substr(0, eq);
     ham.neuron_index(neuron);  // an unknown neuron is reported before the file is read
-    states.set(neuron, read_npy(s.substr(eq + 1)));
+    states.set(neuron, read_npy(s.substr(eq + 1), state_elements(ham, neuron, batch)));
   }
   for (const std::string& c : clamps) {
     const size_t eq = c.find('=');
@@ -82,7 +96,7 @@ States make_states(Ham& ham, const ParsedArgs& parsed, const std::vector<std::st
     if (eq == std::string::npos) {
       states.clamp(neuron);
     } else {
-      states.clamp(neuron, read_npy(c.substr(eq + 1)));
+      states.clamp(neuron, read_npy(c.substr(eq + 1), state_elements(ham, neuron, batch)));
     }
   }
   return states;

@@ -5,6 +5,7 @@
 #include <llvm/Support/SHA256.h>
 
 #include <algorithm>
+#include "support/files.h"
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -67,6 +68,13 @@ std::string cache_file(const std::string& dir, uint64_t key) {
 CacheEntry cache_load(const std::string& dir, uint64_t key) {
   CacheEntry e;
   std::string path = cache_file(dir, key);
+  // A FIFO or device in the cache would block or never end the read (issue 19): reject it.
+  if (!not_regular_file_reason(path).empty()) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    e.result = CacheLookup::Rejected;
+    return e;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return e;  // Miss
   std::ostringstream ss;
