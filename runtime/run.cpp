@@ -199,7 +199,9 @@ class Integrator {
           throw Error(ham_.model.file, "neuron '" + ham_.neurons[i].name + "', sample " + std::to_string(b) +
                                            ": state grows without limit (|x| = " + short_number(v) +
                                            " > state_bound " + short_number(o_.state_bound) + ") at step " +
-                                           std::to_string(step) + "; the energy is not bounded below: " +
+                                           std::to_string(step) +
+                                           "; either dt is too large (try a smaller dt; hamux check estimates the "
+                                           "largest stable one) or the energy is not bounded below: " +
                                            synapse_hint(static_cast<int>(i)));
         }
       }

@@ -81,6 +81,11 @@ TEST(CliRunErrors, ExactMessagesNonZeroExitNoOutputFile) {
       {"run '" + kReadme + "' --clamp labels='" + d + "/wrong.npy'",
        "error: neuron 'labels': clamp mask of shape [3] does not fit: expected [8] or [1,8]\n"},
       {"run '" + kDir + "/classical_hopfield.json' --dt 1000 --init normal:1",
+       "error: " + kDir + "/classical_hopfield.json: neuron 'v', sample 0: state grows without limit (|x| = 3.25e+08 > "
+       "state_bound 1e+08) at step 3; either dt is too large (try a smaller dt; hamux check estimates the largest "
+       "stable one) or the energy is not bounded below: check synapse 'recurrent' (custom expr): its couplings may "
+       "be too strong for the Lagrangians' curvature (see hamux check)\n"},
+      {"run '" + kDir + "/classical_hopfield.json' --dt 1000 --init normal:1 --state-bound 0",
        // The energy overflows one step before the state does (issue 19: energies are checked).
        "error: " + kDir + "/classical_hopfield.json: sample 0: energy is nan at step 12 (neuron v is not finite; try a smaller dt)\n"},
   };

@@ -30,7 +30,8 @@ TEST(UnboundedEnergy, LinearBiasStopsWithTheError) {
   const std::string msg = error_of(ham, s, o);
   const std::string head = kLinearBias + ": neuron 'feature', sample 0: state grows without limit (|x| = ";
   const std::string tail =
-      " > state_bound 1e+08) at step 212; the energy is not bounded below: check synapse 'wb' "
+      " > state_bound 1e+08) at step 212; either dt is too large (try a smaller dt; hamux check estimates the "
+      "largest stable one) or the energy is not bounded below: check synapse 'wb' "
       "(linear_bias(W=W, b=b)): its couplings may be too strong for the Lagrangians' curvature (see hamux check)";
   ASSERT_GE(msg.size(), head.size() + tail.size()) << msg;
   EXPECT_EQ(msg.substr(0, head.size()), head);

@@ -208,7 +208,9 @@ TEST(StepKernel, PrologueReadsNoRateAndNoMask) {
       for (const auto& [node, buffer] : st.bound) EXPECT_FALSE(per_call(p.buffers[buffer].name)) << c.file;
       if (!st.expr) continue;
       for (const ir::Node* n : ir::topological_order({st.expr})) {
-        if (n->op == ir::Op::Param) EXPECT_FALSE(per_call(n->attrs.name)) << c.file << "\n" << to_string(p);
+        if (n->op == ir::Op::Param) {
+          EXPECT_FALSE(per_call(n->attrs.name)) << c.file << "\n" << to_string(p);
+        }
       }
     }
     // The rates and masks are read in the body (the state updates).
