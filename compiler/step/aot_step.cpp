@@ -5,12 +5,12 @@
 #include <llvm/IR/Module.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "autodiff/derive.h"
 #include "frontend/npy.h"
 #include "hamux/error.h"
 #include "step/aot_header.h"
+#include "support/files.h"
 
 namespace hamux::codegen {
 
@@ -32,12 +32,6 @@ void embed_params(llvm::Module& m, const Model& model, const std::string& prefix
                                        prefix + "_param_" + ids[k]);
     g->setAlignment(llvm::Align(64));
   }
-}
-
-void write_file(const std::filesystem::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-  if (!out.flush()) throw Error(path.string(), "cannot write file");
 }
 
 }  // namespace
@@ -69,11 +63,11 @@ std::vector<std::string> write_aot(const AotResult& r, const Model& model, const
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw Error(dir, "cannot create directory: " + ec.message());
-  std::vector<std::string> files;
-  auto put = [&](const std::string& name, const std::string& bytes) {
-    fs::path p = fs::path(dir) / name;
-    write_file(p, bytes);
-    files.push_back(p.string());
+  // Written as a set (support/files.h): a failure part-way leaves every earlier file as it was,
+  // so a folder never holds an object of one compile and a header of another.
+  std::vector<std::pair<std::string, std::string>> out;
+  auto put = [&](const std::string& name, std::string bytes) {
+    out.emplace_back((fs::path(dir) / name).string(), std::move(bytes));
   };
   put(r.prefix + ".o", r.object);
   put("lib" + r.prefix + ".a", aot_archive(r.object, r.prefix + ".o", r.triple));
@@ -81,13 +75,12 @@ std::vector<std::string> write_aot(const AotResult& r, const Model& model, const
   put("hamux_aot.h", aot_helper_header());
   if (!r.embed_params) {
     const std::vector<std::string> ids = aot_param_ids(model);
-    for (size_t k = 0; k < model.params.size(); ++k) {
-      fs::path p = fs::path(dir) / (r.prefix + "_" + ids[k] + ".npy");
-      if (model.dtype == ir::DType::F32) save_npy(p.string(), model.params[k].value.cast<float>());
-      else save_npy(p.string(), model.params[k].value);
-      files.push_back(p.string());
-    }
+    for (size_t k = 0; k < model.params.size(); ++k)
+      put(r.prefix + "_" + ids[k] + ".npy", npy_bytes(model.params[k].value, model.dtype == ir::DType::F64));
   }
+  write_files_atomic(out);
+  std::vector<std::string> files;
+  for (const auto& [path, bytes] : out) files.push_back(path);
   return files;
 }
 
