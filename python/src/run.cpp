@@ -64,7 +64,8 @@ nb::dict trace_tree(const PyRunReport& p) {
 }
 
 PyRunReport run(PyModel& m, PyStates& s, int64_t steps, double dt, double tol, int threads, int64_t record_every,
-                bool record_tree, bool energy_guard, nb::object progress, double progress_interval) {
+                bool record_tree, bool energy_guard, double state_bound, nb::object progress,
+                double progress_interval) {
   if (s.model != &m) throw hamux::Error(m.ham.model().file, "the states were made by another model");
   if (!(progress_interval >= 0)) {
     throw hamux::Error(m.ham.model().file, "progress_interval must be >= 0, got " + std::to_string(progress_interval));
@@ -96,6 +97,7 @@ PyRunReport run(PyModel& m, PyStates& s, int64_t steps, double dt, double tol, i
   o.record_every = record_every;
   o.record_tree = record_tree;
   o.energy_guard = energy_guard;
+  o.state_bound = state_bound;
   std::optional<nb::python_error> raised;
   const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(progress_interval));
   Clock::time_point last = Clock::now();
@@ -197,6 +199,7 @@ void bind_run(nb::module_& m) {
                                nb::arg("states"), nb::kw_only(), nb::arg("steps") = 100, nb::arg("dt") = 0.1,
                                nb::arg("tol") = 0.0, nb::arg("threads") = 1, nb::arg("record_every") = 0,
                                nb::arg("record_tree") = false, nb::arg("energy_guard") = false,
+                               nb::arg("state_bound") = hamux::RunOptions{}.state_bound,
                                nb::arg("progress") = nb::none(), nb::arg("progress_interval") = 0.1,
                                "Integrates tau dx/dt = -dE/dxhat by explicit Euler steps, in place (hamux::run).\n\n"
                                "steps: the most steps to take. dt: the step size. tol > 0: stop after the first\n"
@@ -204,7 +207,9 @@ void bind_run(nb::module_& m) {
                                "this many threads (0: all cores; results do not depend on it). record_every > 0:\n"
                                "record the energy at step 0, every k steps and the last step (record_tree: the\n"
                                "energy tree too, slow). energy_guard: undo a step that raises a sample's energy\n"
-                               "and halve dt for the rest of the run (RunReport.guard).\n\n"
+                               "and halve dt for the rest of the run (RunReport.guard). state_bound > 0: a state\n"
+                               "element with |x| above it stops the run (the energy is likely unbounded or dt too\n"
+                               "large; 0 turns it off).\n\n"
                                "progress: a callable progress(steps_done, steps) (e.g. lambda d, t: bar.update(d -\n"
                                "bar.n) for a tqdm bar), or True for a tqdm bar of its own. It is called at most\n"
                                "every progress_interval seconds and after the last step.\n\n"

@@ -150,5 +150,12 @@ def test_a_diverging_run_names_neuron_sample_and_step(readme):
     s = readme.zeros(2)
     s.set("input", np.full(7, 1e30), sample=1)
     with pytest.raises(hamuxc.Error) as e:
-        readme.run(s, steps=10, dt=100)
+        readme.run(s, steps=10, dt=100, state_bound=0)
     assert e.value.cause == "neuron 'input', sample 1: state is inf at step 5 (try a smaller dt)"
+    s = readme.zeros(2)
+    s.set("input", np.full(7, 1e30), sample=1)
+    with pytest.raises(hamuxc.Error) as e:
+        readme.run(s, steps=10, dt=100)  # the default state_bound stops it at the first step
+    assert e.value.cause.startswith(
+        "neuron 'input', sample 1: state grows without limit (|x| = 9.9e+31 > state_bound 1e+08) at step 1; "
+        "either dt is too large")
