@@ -58,7 +58,7 @@ GraphKernel compile_graphs(const std::vector<ir::NodePtr>& outputs, ir::DType dt
 
 struct LossKernel {
   LossSpec spec;
-  GraphKernel kernel;  // outputs: loss, d loss / d x_k, then d loss / d param per model param
+  GraphKernel kernel;  // outputs: loss, d loss / d x_k, d loss / d param per model param, then y
 };
 
 struct Kernels {
@@ -104,6 +104,7 @@ std::shared_ptr<const LossKernel> loss_kernel(Ham::Impl& ham, Kernels& k, const 
   for (const ParamDef& p : m.params) wrt.push_back(ir::param(p.name, p.shape, m.dtype));
   std::vector<ir::NodePtr> outs{loss};
   for (const ir::NodePtr& g : autodiff::grad(loss, wrt)) outs.push_back(g);
+  outs.push_back(y);  // the prediction, for metrics (an accuracy)
   outs = passes::simplify(outs);
   lk->kernel = compile_graphs(outs, m.dtype);
   k.losses.emplace(text, lk);
@@ -216,7 +217,8 @@ class GradientRun {
   GradientResult run() {
     GradientResult r;
     r.steps = o_.steps;
-    if (o_.method == GradientMethod::Bptt) bptt(r);
+    if (!o_.backward) forward_only(r);
+    else if (o_.method == GradientMethod::Bptt) bptt(r);
     else implicit(r);
     const double scale = lk_->spec.mean && batch_ > 0 ? 1.0 / static_cast<double>(batch_) : 1.0;
     for (double v : r.loss_per_sample) r.loss += v;
@@ -226,6 +228,7 @@ class GradientRun {
       for (int64_t e = 0; e < g.size(); ++e) g.data[e] = acc_[p][e] * scale;
       r.params.emplace(m_.params[p].name, std::move(g));
     }
+    if (!o_.backward) r.params.clear();
     r.memory_bytes = peak_bytes_;
     return r;
   }
@@ -379,6 +382,11 @@ class GradientRun {
         throw Error("neuron '" + m_.neurons[k].name + "'", "sample " + std::to_string(j / elems_[k]) +
                                                            ": d loss / d state is " + fmt(a[k][j]));
     accumulate(out, 2, 0, true);
+    Shape y_shape{batch_};
+    y_shape.insert(y_shape.end(), m_.neurons[k].shape.begin(), m_.neurons[k].shape.end());
+    r.output = Tensor<double>(y_shape);
+    const std::vector<T>& y = out[2 + m_.params.size()];
+    for (int64_t j = 0; j < r.output.size(); ++j) r.output.data[j] = static_cast<double>(y[j]);
     loss_bytes_ = 0;
     for (const auto& v : out) loss_bytes_ += static_cast<int64_t>(v.size() * sizeof(T));
     return a;
@@ -453,6 +461,35 @@ class GradientRun {
     }
   }
 
+  // The T-step run (or until tol) and the loss at its end; nothing is stored.
+  void forward_only(GradientResult& r) {
+    Xs x = x0_, xhat = fresh(), prev;
+    check_states(x, 0);
+    const codegen::StepKernel::Bound bound = bind_step(x, xhat);
+    int64_t t = 0;
+    while (t < o_.steps) {
+      if (o_.tol > 0) prev = x;
+      forward_step(bound);
+      ++t;
+      check_states(x, t);
+      if (o_.tol > 0 && max_change(x, prev) < o_.tol) {
+        r.converged = true;
+        break;
+      }
+    }
+    r.steps = t;
+    loss_at(x, r);
+    note_bytes(3 * state_bytes() + loss_bytes_);
+  }
+
+  double max_change(const Xs& x, const Xs& prev) const {
+    double dx = 0;
+    for (size_t i = 0; i < n_; ++i)
+      for (size_t j = 0; j < x[i].size(); ++j)
+        dx = std::max(dx, std::abs(static_cast<double>(x[i][j]) - static_cast<double>(prev[i][j])));
+    return dx;
+  }
+
   void implicit(GradientResult& r) {
     Xs x = x0_, xhat = fresh(), prev;
     check_states(x, 0);
@@ -464,10 +501,7 @@ class GradientRun {
       forward_step(bound);
       ++t;
       check_states(x, t);
-      dx = 0;
-      for (size_t i = 0; i < n_; ++i)
-        for (size_t j = 0; j < x[i].size(); ++j)
-          dx = std::max(dx, std::abs(static_cast<double>(x[i][j]) - static_cast<double>(prev[i][j])));
+      dx = max_change(x, prev);
       if (dx < o_.tol) break;
     }
     r.steps = t;

@@ -31,7 +31,7 @@ std::map<std::string, Tensor<double>> read_npz(const std::string& path, const Np
   for (auto& [name, data] : zip::read(bytes, path, member_limit)) {
     const std::string key = name.substr(0, name.size() - 4);
     const int64_t n = limits.max_elements ? limits.max_elements(key) : frontend::kMaxElements;
-    arrays[key] = parse_npy(data, path + ": " + printable(name), n);
+    arrays[key] = parse_npy(data, path + ": " + printable(name), n, limits.integers);
   }
   return arrays;
 }

@@ -19,9 +19,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-void Ham::load_params(const std::string& path) {
+std::map<std::string, Tensor<double>> read_params(const Model& m, const std::string& path) {
   namespace fs = std::filesystem;
-  Model& m = impl_->model;
   // Every array is checked against its param before it is read: a key that names no param
   // is refused, and no array may be larger than its param (so /dev/zero or a zip bomb
   // cannot make the load allocate more than the params take).
@@ -54,7 +53,6 @@ void Ham::load_params(const std::string& path) {
     limits.max_elements = [&](const std::string& key) { return num_elements(param_of(key).shape); };
     arrays = read_npz(path, limits);
   }
-  // Check everything before changing anything: a bad file leaves the params as they were.
   for (const auto& [key, t] : arrays) {
     const ParamDef& p = param_of(key);
     if (t.shape != p.shape) {
@@ -64,7 +62,13 @@ void Ham::load_params(const std::string& path) {
     if (const std::string bad = non_finite_element(t); !bad.empty())
       throw Error(path, "array '" + key + "': " + bad + " (param values must be finite)");
   }
-  for (const auto& [key, t] : arrays) m.params[m.param_index(key)].value = t;
+  return arrays;
+}
+
+void Ham::load_params(const std::string& path) {
+  Model& m = impl_->model;
+  // read_params checks everything first: a bad file leaves the params as they were.
+  for (const auto& [key, t] : read_params(m, path)) m.params[m.param_index(key)].value = t;
   impl_->refresh_params();
 }
 

@@ -1,9 +1,11 @@
-// runtime/trace_files.cpp - the energy trace as CSV and as an SVG plot (hamux/io.h).
+// runtime/trace_files.cpp - the energy trace as CSV and as an SVG plot (hamux/io.h), and
+// the line plotter behind both that plot and the training curves (plot.h).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "hamux/io.h"
+#include "plot.h"
 
 namespace hamux {
 
@@ -59,15 +61,30 @@ std::string trace_csv(const std::vector<TraceRow>& trace) {
 }
 
 std::string trace_svg(const std::vector<TraceRow>& trace, const std::string& title) {
-  const double width = 640, height = 400, left = 90, right = 20, top = 40, bottom = 50;
-  const double pw = width - left - right, ph = height - top - bottom;
+  Plot plot{title, "step", "energy", {}, false};
   const size_t samples = trace.empty() ? 0 : std::min<size_t>(trace[0].energy.size(), 16);
-  double x0 = trace.empty() ? 0 : static_cast<double>(trace.front().step);
-  double x1 = trace.empty() ? 1 : static_cast<double>(trace.back().step);
-  double y0 = INFINITY, y1 = -INFINITY;
-  for (const TraceRow& row : trace)
-    for (size_t b = 0; b < samples; ++b)
-      if (std::isfinite(row.energy[b])) y0 = std::min(y0, row.energy[b]), y1 = std::max(y1, row.energy[b]);
+  for (size_t b = 0; b < samples; ++b) {
+    PlotSeries line{"sample " + std::to_string(b), {}, {}};
+    for (const TraceRow& row : trace) {
+      line.x.push_back(static_cast<double>(row.step));
+      line.y.push_back(row.energy[b]);
+    }
+    plot.series.push_back(std::move(line));
+  }
+  return line_plot_svg(plot);
+}
+
+std::string line_plot_svg(const Plot& plot) {
+  const double width = 640, height = 400, left = 90, right = plot.legend ? 150 : 20, top = 40, bottom = 50;
+  const double pw = width - left - right, ph = height - top - bottom;
+  double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+  for (const PlotSeries& line : plot.series)
+    for (size_t i = 0; i < line.x.size(); ++i)
+      if (std::isfinite(line.x[i]) && std::isfinite(line.y[i])) {
+        x0 = std::min(x0, line.x[i]), x1 = std::max(x1, line.x[i]);
+        y0 = std::min(y0, line.y[i]), y1 = std::max(y1, line.y[i]);
+      }
+  if (!(x0 <= x1)) x0 = 0, x1 = 1;
   if (!(y0 <= y1)) y0 = 0, y1 = 1;
   if (y1 - y0 < 1e-12 * (1 + std::abs(y0))) y0 -= 0.5, y1 += 0.5;
   if (x1 <= x0) x1 = x0 + 1;
@@ -81,7 +98,7 @@ std::string trace_svg(const std::vector<TraceRow>& trace, const std::string& tit
                   num("%g", height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   s += "<text x=\"" + num("%g", width / 2) + "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" +
-       escape_xml(title) + "</text>\n";
+       escape_xml(plot.title) + "</text>\n";
   s += "<rect x=\"" + num("%g", left) + "\" y=\"" + num("%g", top) + "\" width=\"" + num("%g", pw) + "\" height=\"" +
        num("%g", ph) + "\" fill=\"none\" stroke=\"black\"/>\n";
   for (double t : ticks(x0, x1)) {
@@ -96,20 +113,27 @@ std::string trace_svg(const std::vector<TraceRow>& trace, const std::string& tit
     s += "<text x=\"" + num("%g", left - 8) + "\" y=\"" + num("%.2f", py(t) + 4) + "\" text-anchor=\"end\">" +
          num("%.4g", t) + "</text>\n";
   }
-  s += "<text x=\"" + num("%g", left + pw / 2) + "\" y=\"" + num("%g", height - 10) +
-       "\" text-anchor=\"middle\">step</text>\n";
+  s += "<text x=\"" + num("%g", left + pw / 2) + "\" y=\"" + num("%g", height - 10) + "\" text-anchor=\"middle\">" +
+       escape_xml(plot.x_label) + "</text>\n";
   s += "<text x=\"16\" y=\"" + num("%g", top + ph / 2) + "\" text-anchor=\"middle\" transform=\"rotate(-90 16 " +
-       num("%g", top + ph / 2) + ")\">energy</text>\n";
+       num("%g", top + ph / 2) + ")\">" + escape_xml(plot.y_label) + "</text>\n";
   static const char* const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
                                        "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-  for (size_t b = 0; b < samples; ++b) {
+  for (size_t b = 0; b < plot.series.size(); ++b) {
+    const PlotSeries& line = plot.series[b];
     std::string points;
-    for (const TraceRow& row : trace) {
-      if (!std::isfinite(row.energy[b])) continue;
-      points += num("%.2f", px(static_cast<double>(row.step))) + "," + num("%.2f", py(row.energy[b])) + " ";
+    for (size_t i = 0; i < line.x.size(); ++i) {
+      if (!std::isfinite(line.x[i]) || !std::isfinite(line.y[i])) continue;
+      points += num("%.2f", px(line.x[i])) + "," + num("%.2f", py(line.y[i])) + " ";
     }
     s += "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"" + std::string(colors[b % 10]) + "\" points=\"" +
          points + "\"/>\n";
+    if (plot.legend) {
+      const double ly = top + 14 + 18 * static_cast<double>(b), lx = left + pw + 12;
+      s += "<rect x=\"" + num("%g", lx) + "\" y=\"" + num("%g", ly - 6) + "\" width=\"16\" height=\"3\" fill=\"" +
+           std::string(colors[b % 10]) + "\"/>\n";
+      s += "<text x=\"" + num("%g", lx + 22) + "\" y=\"" + num("%g", ly) + "\">" + escape_xml(line.label) + "</text>\n";
+    }
   }
   s += "</svg>\n";
   return s;

@@ -159,7 +159,8 @@ uint64_t npy_max_file_bytes(int64_t max_elements) {
   return 12 + kMaxNpyHeaderBytes + static_cast<uint64_t>(std::max<int64_t>(max_elements, 0)) * 8;
 }
 
-Tensor<double> parse_npy(const std::string& bytes, const std::string& label, int64_t max_elements) {
+Tensor<double> parse_npy(const std::string& bytes, const std::string& label, int64_t max_elements,
+                         bool integers) {
   if (bytes.size() < 10 || bytes.compare(0, 6, kMagic, 6) != 0)
     throw Error(label, "not a .npy file (bad magic string)");
   int major = static_cast<unsigned char>(bytes[6]);
@@ -187,15 +188,23 @@ Tensor<double> parse_npy(const std::string& bytes, const std::string& label, int
   HeaderParser(header, label).parse(descr, fortran, shape);
   if (fortran) throw Error(label, "fortran_order True is not supported (save in C order)");
 
+  // The element type: 'f' float, 'i' signed, 'u' unsigned, 'b' bool; and its size.
+  char kind = 0;
   size_t itemsize = 0;
   if (descr.size() == 3 && (descr[0] == '<' || descr[0] == '|' || descr[0] == '=')) {
-    if (descr.substr(1) == "f4") itemsize = 4;
-    if (descr.substr(1) == "f8") itemsize = 8;
+    const std::string t = descr.substr(1);
+    if (t == "f4" || t == "f8") kind = 'f';
+    if (integers && (t == "i1" || t == "i2" || t == "i4" || t == "i8")) kind = 'i';
+    if (integers && (t == "u1" || t == "u2" || t == "u4" || t == "u8")) kind = 'u';
+    if (integers && t == "b1") kind = 'b';
+    if (kind) itemsize = static_cast<size_t>(t[1] - '0');
   }
   if (itemsize == 0) {
     if (!descr.empty() && descr[0] == '>')
       throw Error(label, "big-endian dtype '" + descr + "' is not supported");
-    throw Error(label, "dtype '" + descr + "' is not supported (expected float32 '<f4' or float64 '<f8')");
+    throw Error(label, "dtype '" + descr + "' is not supported (expected " +
+                           (integers ? "a float, integer or bool dtype such as '<f4', '<i8' or '|u1'"
+                                     : "float32 '<f4' or float64 '<f8'") + ")");
   }
   int64_t n = frontend::checked_elements(shape);
   if (n < 0) throw Error(label, "shape " + shape_str(shape) + " is too large");
@@ -215,23 +224,29 @@ Tensor<double> parse_npy(const std::string& bytes, const std::string& label, int
   Tensor<double> t(shape);
   const char* p = bytes.data() + data_start;
   for (int64_t i = 0; i < n; ++i) {
-    if (itemsize == 4) {
+    const char* at = p + i * itemsize;
+    if (kind == 'f' && itemsize == 4) {
       float f;
-      std::memcpy(&f, p + i * 4, 4);
+      std::memcpy(&f, at, 4);
       t.data[i] = f;
+    } else if (kind == 'f') {
+      std::memcpy(&t.data[i], at, 8);
     } else {
-      std::memcpy(&t.data[i], p + i * 8, 8);
+      uint64_t u = 0;  // little-endian, then sign-extended for the signed kinds
+      for (size_t b = 0; b < itemsize; ++b) u |= static_cast<uint64_t>(static_cast<unsigned char>(at[b])) << (8 * b);
+      if (kind == 'i' && itemsize < 8 && (u >> (8 * itemsize - 1)) & 1) u |= ~uint64_t{0} << (8 * itemsize);
+      t.data[i] = kind == 'i' ? static_cast<double>(static_cast<int64_t>(u)) : static_cast<double>(u);
     }
   }
   return t;
 }
 
-Tensor<double> read_npy(const std::string& path, int64_t max_elements) {
+Tensor<double> read_npy(const std::string& path, int64_t max_elements, bool integers) {
   max_elements = std::min(max_elements, frontend::kMaxElements);
   const std::string bytes = read_regular_file(
       path, npy_max_file_bytes(max_elements),
       "a .npy file of at most " + std::to_string(max_elements) + " values can take");
-  return parse_npy(bytes, path, max_elements);
+  return parse_npy(bytes, path, max_elements, integers);
 }
 
 std::string non_finite_element(const Tensor<double>& t) {

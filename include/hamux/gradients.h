@@ -48,6 +48,7 @@ struct GradientOptions {
   double adjoint_tol = 1e-10;
   int64_t adjoint_max_iterations = 100000;
   bool state_gradients = false;  // BPTT: also d loss / d initial states
+  bool backward = true;  // false: the forward run and the loss only (evaluation; params stay empty)
 };
 
 struct GradientResult {
@@ -55,6 +56,7 @@ struct GradientResult {
   double loss = 0;                               // mean or sum of loss_per_sample
   std::map<std::string, Tensor<double>> params;  // d loss / d param, by name
   std::map<std::string, Tensor<double>> states;  // state_gradients: [batch, ...shape] by neuron
+  Tensor<double> output;            // what the loss read (its y) at the end: [batch, ...shape]
   int64_t steps = 0;                // forward steps taken
   bool converged = false;           // implicit: max |dx| < tol was reached
   int64_t adjoint_iterations = 0;   // implicit

@@ -27,12 +27,18 @@ struct NpzLimits {
   // The most elements the array `key` may hold (2^26 when empty); may throw Error to refuse
   // a key before its member is inflated.
   std::function<int64_t(const std::string& key)> max_elements;
+  bool integers = false;  // also integer and bool members (data sets), read as their values
 };
 
 // Arrays of an .npz archive (a zip of <key>.npy files), widened to double. Members may
 // be stored or deflate-compressed (numpy.savez / savez_compressed). Only a regular file is
 // read. Throws Error(path, reason).
 std::map<std::string, Tensor<double>> read_npz(const std::string& path, const NpzLimits& limits = {});
+
+// The arrays of a params file (.npz, or a directory of <param>.npy files) checked against
+// the params of `model`: every array names a param, has its shape and finite values.
+// Ham::load_params applies them; `hamux compile --load-params` puts them in an object.
+std::map<std::string, Tensor<double>> read_params(const Model& model, const std::string& path);
 
 // Writes an uncompressed .npz; `float64` picks '<f8' over '<f4'. Atomic.
 void write_npz(const std::string& path, const std::map<std::string, Tensor<double>>& arrays,

@@ -33,5 +33,7 @@ extern const Command kGradCommand;   // grad.cpp
 extern const Command kRunCommand;    // run.cpp
 extern const Command kEnergyCommand; // energy.cpp
 extern const Command kCompileCommand; // compile.cpp
+extern const Command kTrainCommand;   // train.cpp
+extern const Command kEvalCommand;    // eval.cpp
 
 }  // namespace hamux::cli

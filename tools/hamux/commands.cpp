@@ -7,7 +7,8 @@ namespace hamux::cli {
 
 const std::vector<const Command*>& all_commands() {
   static const std::vector<const Command*> commands = {&kCheckCommand, &kGradCommand, &kRunCommand,
-                                                               &kEnergyCommand, &kCompileCommand, &kHelpCommand};
+                                                               &kEnergyCommand, &kCompileCommand, &kTrainCommand,
+                                                               &kEvalCommand, &kHelpCommand};
   return commands;
 }
 

@@ -9,6 +9,7 @@
 #include "support/files.h"
 #include "support/printable.h"
 #include "args.h"
+#include "hamux/io.h"
 #include "step/aot_step.h"
 #include "command.h"
 #include "frontend/model.h"
@@ -30,6 +31,8 @@ const char* const kUsage =
     "  --target TRIPLE      target triple (default: this machine's)\n"
     "  --cpu NAME           target CPU (default: this machine's CPU, or generic with --target)\n"
     "  --params MODE        embed (default): params inside the object; files: .npy files\n"
+    "  --load-params FILE   param values from an .npz or a directory of .npy files (e.g.\n"
+    "                       the params.npz of hamux train) instead of the model's init\n"
     "  --prefix NAME        C prefix of every symbol (default: the model name)\n"
     "  --dtype T            float32 or float64: compile the model with this dtype instead\n"
     "  -h, --help           show this help\n";
@@ -54,7 +57,7 @@ int run_compile(const std::vector<std::string>& raw) {
     if (a == "-o") a = "--output";
     else if (a.rfind("-o=", 0) == 0) a = "--output=" + a.substr(3);
   const ParsedArgs parsed =
-      parse_args(args, {"--output", "--target", "--cpu", "--params", "--prefix", "--dtype"}, kUsage);
+      parse_args(args, {"--output", "--target", "--cpu", "--params", "--prefix", "--dtype", "--load-params"}, kUsage);
   if (parsed.help) {
     std::cout << kUsage;
     return 0;
@@ -80,7 +83,9 @@ int run_compile(const std::vector<std::string>& raw) {
     throw UsageError("option '--dtype' expects float32 or float64, got '" + dtype + "'", kUsage);
 
   const std::string& path = parsed.positional[0];
-  const Model model = dtype.empty() ? load_model(path) : load_as(path, dtype);
+  Model model = dtype.empty() ? load_model(path) : load_as(path, dtype);
+  if (!opt("--load-params").empty())
+    for (auto& [key, t] : read_params(model, opt("--load-params"))) model.params[model.param_index(key)].value = t;
   const codegen::AotResult r = codegen::compile_aot(model, o);
   const std::vector<std::string> files = codegen::write_aot(r, model, dir);
   std::cout << "model: " << printable(model.name) << "\ntarget: " << r.triple << " (cpu " << r.cpu << ")\nwrote:\n";

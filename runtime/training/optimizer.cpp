@@ -1,0 +1,111 @@
+// runtime/training/optimizer.cpp - see optimizer.h. The update rules are those of optax and
+// PyTorch: SGD v = mu v + g, p -= lr (g + mu v if nesterov else v); Adam with bias-corrected
+// moments and eps outside the square root; AdamW with the decay lr * wd * p decoupled from
+// the moments. Clipping comes first, on the raw gradient (optax.chain(clip_by_global_norm, ...)).
+#include "training/optimizer.h"
+
+#include <cmath>
+
+#include "frontend/json_util.h"
+
+namespace hamux::training {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& what) { throw Error("optimizer", what); }
+
+void check_range(const char* name, double v, double lo, bool lo_open, double hi, bool hi_open) {
+  const bool ok = std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+  if (!ok) {
+    std::string range = std::string(lo_open ? "(" : "[") + frontend::fmt_number(lo) + ", " +
+                        (std::isinf(hi) ? "inf" : frontend::fmt_number(hi)) + (hi_open ? ")" : "]");
+    bad(std::string(name) + " must be in " + range + ", got " + (std::isnan(v) ? "nan" : frontend::fmt_number(v)));
+  }
+}
+
+}  // namespace
+
+void check_optimizer(const Optimizer& o) {
+  if (o.name != "sgd" && o.name != "adam" && o.name != "adamw")
+    bad("unknown optimizer '" + o.name + "' (expected sgd, adam or adamw)");
+  if (o.schedule != "constant" && o.schedule != "cosine")
+    bad("unknown schedule '" + o.schedule + "' (expected constant or cosine)");
+  const double inf = INFINITY;
+  check_range("lr", o.lr, 0, true, inf, true);
+  check_range("momentum", o.momentum, 0, false, 1, true);
+  check_range("beta1", o.beta1, 0, false, 1, true);
+  check_range("beta2", o.beta2, 0, false, 1, true);
+  check_range("eps", o.eps, 0, true, inf, true);
+  check_range("weight_decay", o.weight_decay, 0, false, inf, true);
+  check_range("min_lr", o.min_lr, 0, false, o.lr, false);
+  check_range("clip_norm", o.clip_norm, 0, false, inf, true);
+  if (o.warmup_steps < 0) bad("warmup_steps must be >= 0, got " + std::to_string(o.warmup_steps));
+}
+
+double learning_rate(const Optimizer& o, int64_t step, int64_t total_steps) {
+  if (step < o.warmup_steps) return o.lr * static_cast<double>(step + 1) / static_cast<double>(o.warmup_steps);
+  if (o.schedule == "constant") return o.lr;
+  // Cosine from lr (the first step after warm-up) to min_lr (the last step).
+  const int64_t span = total_steps - o.warmup_steps - 1;
+  if (span <= 0) return o.lr;
+  const double f = static_cast<double>(step - o.warmup_steps) / static_cast<double>(span);
+  const double kPi = 3.14159265358979323846;
+  return o.min_lr + (o.lr - o.min_lr) * 0.5 * (1 + std::cos(kPi * std::min(f, 1.0)));
+}
+
+double global_norm(const std::map<std::string, std::vector<double>>& grads) {
+  double s = 0;
+  for (const auto& [name, g] : grads)
+    for (double v : g) s += v * v;
+  return std::sqrt(s);
+}
+
+OptimizerState::OptimizerState(const Optimizer& o, const std::map<std::string, std::vector<double>>& params) : o_(o) {
+  check_optimizer(o);
+  for (const auto& [name, p] : params) {
+    m_[name].assign(p.size(), 0.0);
+    if (o.name != "sgd") v_[name].assign(p.size(), 0.0);
+  }
+}
+
+double OptimizerState::step(std::map<std::string, std::vector<double>>& params,
+                            std::map<std::string, std::vector<double>>& grads, double lr) {
+  const double norm = global_norm(grads);
+  if (o_.clip_norm > 0 && norm > o_.clip_norm) {
+    const double f = o_.clip_norm / norm;
+    for (auto& [name, g] : grads)
+      for (double& v : g) v *= f;
+  }
+  ++steps_;
+  const double t = static_cast<double>(steps_);
+  const double c1 = 1 - std::pow(o_.beta1, t), c2 = 1 - std::pow(o_.beta2, t);
+  for (auto& [name, p] : params) {
+    const std::vector<double>& g = grads.at(name);
+    std::vector<double>& m = m_.at(name);
+    for (size_t i = 0; i < p.size(); ++i) {
+      double gi = g[i];
+      if (o_.name != "adamw") gi += o_.weight_decay * p[i];
+      if (o_.name == "sgd") {
+        m[i] = o_.momentum * m[i] + gi;
+        p[i] -= lr * (o_.nesterov ? gi + o_.momentum * m[i] : m[i]);
+        continue;
+      }
+      double& v = v_.at(name)[i];
+      m[i] = o_.beta1 * m[i] + (1 - o_.beta1) * gi;
+      v = o_.beta2 * v + (1 - o_.beta2) * gi * gi;
+      double update = (m[i] / c1) / (std::sqrt(v / c2) + o_.eps);
+      if (o_.name == "adamw") update += o_.weight_decay * p[i];
+      p[i] -= lr * update;
+    }
+  }
+  return norm;
+}
+
+void OptimizerState::restore(int64_t steps, std::map<std::string, std::vector<double>> m,
+                             std::map<std::string, std::vector<double>> v) {
+  steps_ = steps;
+  m_ = std::move(m);
+  v_ = std::move(v);
+}
+
+}  // namespace hamux::training
