@@ -103,7 +103,8 @@ struct TrainOptions {
   uint64_t seed = 0;      // the order of the samples in each epoch
   bool shuffle = true;
   // When set, written after every epoch (as one atomic set): checkpoint.npz (float64 master
-  // params, optimiser state, position, log), params.npz (model dtype), log.csv, curves.svg.
+  // params, optimiser state, position, log), params.npz (model dtype), log.csv, curves.svg;
+  // also at the end of a run that finished no epoch (epochs 0: the initial params).
   std::string out_dir;
   bool resume = false;    // continue from out_dir/checkpoint.npz
   std::function<void(const TrainProgress&)> progress;  // after every batch
@@ -135,6 +136,7 @@ EvalResult evaluate(const Ham& ham, const Dataset& data, const TrainOptions& opt
 struct TrainFile {
   std::string path;
   std::string model;                                  // the model file
+  std::string init_params;                            // optional: start from these params (.npz)
   std::map<std::string, ArraySource> train, validation, test;
   double validation_split = 0;                        // the last fraction of `train` held out
   TrainOptions options;

@@ -336,8 +336,12 @@ class Trainer {
       next.steps = pos_.steps;
       pos_ = next;
       write_outputs(true);
+      wrote_epoch_ = true;
       if (o_.on_epoch) o_.on_epoch(e);
     }
+    // A run that ended no epoch (epochs 0, or resumed after the last) still leaves its
+    // params and checkpoint: `hamux train --epochs 0` writes the init.
+    if (!wrote_epoch_) write_outputs(true);
     report.epochs = log_;
     report.steps = pos_.steps;
     return report;
@@ -451,6 +455,7 @@ class Trainer {
   int64_t batches_per_epoch_ = 0;
   Position pos_;
   std::vector<EpochStats> log_;
+  bool wrote_epoch_ = false;
 };
 
 }  // namespace

@@ -95,7 +95,7 @@ TrainFile load_train_file(const std::string& path) {
   const Json root = frontend::parse_json(read_regular_file(path, uint64_t{1} << 24, "a training file may take"), c);
   frontend::expect_object(c, root, "");
   frontend::check_keys(c, root, "", {"model", "data", "feeds", "loss", "target", "mask", "dynamics", "optimizer",
-                                     "batch", "epochs", "seed", "shuffle", "threads", "out"});
+                                     "batch", "epochs", "seed", "shuffle", "threads", "out", "init_params"});
   const std::string base = std::filesystem::path(path).parent_path().string();
   TrainFile f;
   f.path = path;
@@ -145,6 +145,8 @@ TrainFile load_train_file(const std::string& path) {
   }
   if (root.contains("shuffle")) o.shuffle = frontend::get_bool(c, root["shuffle"], "/shuffle");
   if (root.contains("threads")) o.dynamics.threads = static_cast<int>(frontend::get_int(c, root["threads"], "/threads"));
+  if (root.contains("init_params"))
+    f.init_params = resolve(base, frontend::get_string(c, root["init_params"], "/init_params"));
   if (root.contains("out")) o.out_dir = resolve(base, frontend::get_string(c, root["out"], "/out"));
   if (o.batch < 1) c.fail("/batch", "must be >= 1, got " + std::to_string(o.batch));
   if (o.epochs < 0) c.fail("/epochs", "must be >= 0, got " + std::to_string(o.epochs));

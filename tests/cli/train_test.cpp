@@ -97,7 +97,8 @@ TEST(TrainCli, ResumeExtendsARunAndBadFilesAreNamed) {
   RunResult b = run_hamux("train '" + s.file("bad.json") + "'");
   EXPECT_EQ(b.status, 1);
   EXPECT_EQ(b.err, "error: " + s.file("bad.json") + ": /optimiser: unknown key \"optimiser\" (expected model, data, "
-                   "feeds, loss, target, mask, dynamics, optimizer, batch, epochs, seed, shuffle, threads, out)\n");
+                   "feeds, loss, target, mask, dynamics, optimizer, batch, epochs, seed, shuffle, threads, out, "
+                   "init_params)\n");
   write_text(s.file("bad2.json"), R"({"model": "model.json", "data": {"train": {"images": "images.npy",
     "labels": "labels.npy"}}, "feeds": [{"array": "images", "neuron": "input"}],
     "loss": {"neuron": "labels", "loss": "cross_entropy"}, "target": "labels", "dynamics": {"method": "adjoint"}})");
@@ -110,6 +111,20 @@ TEST(TrainCli, ResumeExtendsARunAndBadFilesAreNamed) {
   EXPECT_EQ(b.err, "error: " + s.file("nothing.npz") + ": cannot open file\n");
   b = run_hamux("train '" + s.file("train.json") + "' --batch 0");
   EXPECT_EQ(b.status, 2);
+  // --epochs 0 writes the initial params (in the model's dtype, float32); --init-params
+  // starts from them: the same run as from the model's init, up to that rounding.
+  ASSERT_EQ(run_hamux("train '" + s.file("train.json") + "' --epochs 0 --out '" + s.file("init") + "'").status, 0);
+  const auto init = read_npz(s.file("init/params.npz"));
+  Ham fresh = Ham::load(s.file("model.json"));
+  const std::vector<double> w1 = fresh.param("W1").data;
+  ASSERT_EQ(init.at("W1").data.size(), w1.size());
+  for (size_t i = 0; i < w1.size(); ++i) ASSERT_EQ(init.at("W1").data[i], static_cast<float>(w1[i]));
+  ASSERT_EQ(run_hamux("train '" + s.file("train.json") + "' --quiet --out '" + s.file("plain") + "'").status, 0);
+  ASSERT_EQ(run_hamux("train '" + s.file("train.json") + "' --quiet --out '" + s.file("again") + "' --init-params '" +
+                      s.file("init/params.npz") + "'").status, 0);
+  const auto plain = read_npz(s.file("plain/params.npz")), again = read_npz(s.file("again/params.npz"));
+  for (size_t i = 0; i < w1.size(); ++i) ASSERT_NEAR(again.at("W1").data[i], plain.at("W1").data[i], 1e-4);
+  EXPECT_NE(again.at("W1").data, init.at("W1").data);
 }
 
 TEST(TrainCli, CtrlCWritesTheCheckpointAndResumeContinues) {

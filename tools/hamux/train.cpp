@@ -34,6 +34,9 @@ const char* const kUsage =
     "options:\n"
     "  --out DIR       output folder (default: the file's \"out\", else train-out)\n"
     "  --resume        continue from DIR/checkpoint.npz (bit-identical to an unbroken run)\n"
+    "  --init-params F start from these params (.npz or a directory of .npy; default: the\n"
+    "                  file's \"init_params\", else the model's init); --epochs 0 writes\n"
+    "                  DIR/params.npz of the initial params and stops\n"
     "  --epochs N      override the file's epochs\n"
     "  --batch N       override the file's batch size\n"
     "  --lr X          override the optimiser's learning rate\n"
@@ -93,7 +96,7 @@ int run_train(const std::vector<std::string>& raw) {
   std::vector<std::string> args = raw;
   const bool resume = take_flag(args, "--resume");
   const bool quiet = take_flag(args, "--quiet");
-  const ParsedArgs parsed = parse_args(args, {"--out", "--epochs", "--batch", "--lr", "--seed", "--threads"}, kUsage);
+  const ParsedArgs parsed = parse_args(args, {"--out", "--epochs", "--batch", "--lr", "--seed", "--threads", "--init-params"}, kUsage);
   if (parsed.help) {
     std::cout << kUsage;
     return 0;
@@ -107,7 +110,9 @@ int run_train(const std::vector<std::string>& raw) {
   if (o.out_dir.empty()) o.out_dir = "train-out";
   o.resume = resume;
 
+  if (auto it = parsed.options.find("--init-params"); it != parsed.options.end()) f.init_params = it->second;
   Ham ham = Ham::load(f.model);
+  if (!f.init_params.empty()) ham.load_params(f.init_params);  // a resume overrides them
   const Dataset data = load_train_data(f, "train");
   const Dataset validation = load_train_data(f, "validation");
   const Dataset* val = validation.size() > 0 ? &validation : nullptr;
