@@ -1,11 +1,11 @@
 // compiler/frontend/stdlib.cpp - loads the embedded stdlib.json into Definitions.
 //
 // The file is part of the build, so a malformed definition is a bug in hamux, not in a
-// user's model: it throws std::logic_error the first time a builtin is looked up (and the
+// user's model: it throws an InternalError the first time a builtin is looked up (and the
 // frontend tests load every definition).
 #include "frontend/stdlib.h"
 
-#include <stdexcept>
+#include "graph/internal_error.h"
 
 namespace hamux::frontend {
 
@@ -16,7 +16,7 @@ const char kStdlibText[] =
     ;
 
 [[noreturn]] void bad(const std::string& what) {
-  throw std::logic_error("compiler/frontend/stdlib.json: " + what);
+  HAMUX_INTERNAL("compiler/frontend/stdlib.json: " + what);
 }
 
 ArgType parse_type(const std::string& t, const std::string& where) {

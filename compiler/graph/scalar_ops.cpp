@@ -7,9 +7,10 @@
 // greater, equal) follow IEEE ordering, so a NaN compares false and gives 0.
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 
 #include "graph/scalar_ops.h"
+
+#include "graph/internal_error.h"
 
 namespace hamux::ir {
 
@@ -73,7 +74,7 @@ double eval_unary(Op op, double x) {
     case Op::LogCosh: return logcosh(x);
     default: break;
   }
-  throw std::logic_error(std::string("not a unary op: ") + op_name(op));
+  HAMUX_INTERNAL(std::string("not a unary op: ") + op_name(op));
 }
 
 double eval_binary(Op op, double a, double b) {
@@ -89,7 +90,7 @@ double eval_binary(Op op, double a, double b) {
     case Op::Equal: return a == b ? 1.0 : 0.0;
     default: break;
   }
-  throw std::logic_error(std::string("not a binary op: ") + op_name(op));
+  HAMUX_INTERNAL(std::string("not a binary op: ") + op_name(op));
 }
 
 }  // namespace hamux::ir

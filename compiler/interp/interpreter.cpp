@@ -4,9 +4,9 @@
 // rounded to T (ops.h explains why). For T = double the rounding is the identity. The
 // graph's own dtype is not consulted: a float32 graph may be evaluated in double, which is
 // how a float64 reference for a float32 model is obtained.
-#include <stdexcept>
 #include <unordered_map>
 
+#include "graph/internal_error.h"
 #include "hamux/error.h"
 #include "interp/interpreter.h"
 #include "graph/scalar_ops.h"
@@ -92,7 +92,7 @@ Values eval_op(const ir::Node& n, const std::vector<const Values*>& in) {
       return detail::conv2d_kernel_grad(*in[0], *in[1], a.shape, a.strides, a.padding);
     default: break;
   }
-  throw std::logic_error(std::string("interp: unhandled op ") + ir::op_name(n.op));
+  HAMUX_INTERNAL(std::string("interp: unhandled op ") + ir::op_name(n.op));
 }
 
 template <class T>

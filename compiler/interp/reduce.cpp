@@ -1,8 +1,8 @@
 // compiler/interp/reduce.cpp - Sum, ReduceMax and LogSumExp over a set of axes.
 #include <cmath>
 #include <limits>
-#include <stdexcept>
 
+#include "graph/internal_error.h"
 #include "interp/ops.h"
 
 namespace hamux::interp::detail {
@@ -45,7 +45,7 @@ Values reduce(ir::Op op, const Values& x, const std::vector<int64_t>& axes,
   for (size_t n = 0; n < target.size(); ++n) mx.data[target[n]] = nan_max(mx.data[target[n]], x.data[n]);
   if (op == ir::Op::ReduceMax) return mx;
   if (op != ir::Op::LogSumExp)
-    throw std::logic_error(std::string("interp: not a reduction: ") + ir::op_name(op));
+    HAMUX_INTERNAL(std::string("interp: not a reduction: ") + ir::op_name(op));
 
   // log sum exp(x) = m + log sum exp(x - m), m the slice max, so no term exceeds 1.
   // When m is not finite the shift is meaningless; the answer is m itself: -inf for a

@@ -7,7 +7,7 @@
 
 #include "codegen/loops/lower.h"
 #include "graph/builder.h"
-#include "hamux/error.h"
+#include "graph/internal_error.h"
 
 namespace hamux::codegen {
 
@@ -47,8 +47,8 @@ StepProgram lower_step_program(const Model& model, const Derivation& d, bool ene
   const ir::DType dt = model.dtype;
   const int n = static_cast<int>(model.neurons.size());
   if (static_cast<int>(d.activation.size()) != n || static_cast<int>(d.update.size()) != n)
-    throw Error(model.file, "codegen: the derivation does not match the model's neurons");
-  if (energy && !d.total_energy) throw Error(model.file, "codegen: the derivation has no total energy");
+    HAMUX_INTERNAL("the derivation of " + model.file + " does not match the model's neurons");
+  if (energy && !d.total_energy) HAMUX_INTERNAL("the derivation of " + model.file + " has no total energy");
 
   std::vector<ir::NodePtr> roots, finals, updates;
   for (int i = 0; i < n; ++i) roots.push_back(d.activation[i]);
@@ -161,8 +161,8 @@ namespace {
 void check_bindings(const StepKernel::Bindings& b, size_t neurons, size_t params) {
   if (b.x.size() != neurons || b.xhat.size() != neurons || (!b.mask.empty() && b.mask.size() != neurons) ||
       b.params.size() != params)
-    throw Error("", "codegen: step bindings do not match the model (" + std::to_string(neurons) + " neurons, " +
-                        std::to_string(params) + " params)");
+    HAMUX_INTERNAL("step bindings do not match the model (" + std::to_string(neurons) + " neurons, " +
+                   std::to_string(params) + " params)");
 }
 
 }  // namespace

@@ -53,11 +53,14 @@ inline void write_text(const std::string& path, const std::string& text) {
 }
 
 // Runs `hamux <args>`; `args` is passed to the shell as is, so quote paths with spaces.
-inline RunResult run_hamux(const std::string& args) {
+// With `timeout_s` > 0 the command is killed after that many seconds (status 124), so a
+// test of something that must not block (a FIFO as input) fails instead of hanging.
+inline RunResult run_hamux(const std::string& args, int timeout_s = 0) {
   const std::string dir = temp_dir();
   const std::string out = dir + "/out", err = dir + "/err";
+  const std::string limit = timeout_s > 0 ? "timeout -k 5 " + std::to_string(timeout_s) + " " : "";
   const std::string command =
-      std::string("'") + HAMUX_BINARY + "' " + args + " >'" + out + "' 2>'" + err + "'";
+      limit + "'" + HAMUX_BINARY + "' " + args + " >'" + out + "' 2>'" + err + "'";
   const int raw = std::system(command.c_str());
   RunResult r;
   r.status = (raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1;

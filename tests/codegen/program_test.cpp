@@ -1,12 +1,16 @@
 // tests/codegen/program_test.cpp - samples_per_call: how Kernel::run splits a slice into
 // calls (program.h). Whether the split calls compute the right values is checked wherever a
 // kernel with a small block runs on a larger batch (step_test: conv.json, one sample per call,
-// at batch 3; the golden and runtime tests on conv.json).
+// at batch 3; the golden and runtime tests on conv.json). And the Lowerer's internal faults.
 #include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
 
 #include "codegen/loops/lower.h"
 #include "codegen/loops/program.h"
 #include "graph/builder.h"
+#include "graph/internal_error.h"
 
 namespace hamux::codegen {
 namespace {
@@ -41,6 +45,27 @@ TEST(SamplesPerCall, LargeSharedContractionOperandKeepsTheWholeSlice) {
   NodePtr xs = input(0, "x", {16}, DType::F32);
   const Program q = lower_graphs({einsum("i,ij->j", {xs, param("W", {16, 16}, DType::F32)})}, DType::F32, 0);
   EXPECT_EQ(samples_per_call(q, 100, 4 * q.footprint_per_sample()), 4);
+}
+
+// Leaves get their buffers from the caller (add_input / add_param) before anything is
+// emitted; one that has none is a fault of the lowering's caller inside hamux.
+TEST(Lowerer, ALeafWithoutABufferIsAnInternalError) {
+  NodePtr x = input(0, "x", {4}, DType::F32);
+  NodePtr w = param("W", {4}, DType::F32);
+  for (const auto& [root, message] : {std::pair{unary(Op::Tanh, x), std::string("input 0 (x) has no buffer")},
+                                      std::pair{unary(Op::Tanh, w), std::string("param W has no buffer")}}) {
+    Program p;
+    p.dtype = DType::F32;
+    Lowerer low(p, {root});
+    const int out = low.add_output("y", {4}, true);
+    try {
+      low.emit(p.body, low.rewritten(root), out);
+      ADD_FAILURE() << "no error for " << message;
+    } catch (const InternalError& e) {
+      EXPECT_EQ(e.message(), message);
+      EXPECT_EQ(std::string(e.file()), "compiler/codegen/loops/lower.cpp");
+    }
+  }
 }
 
 }  // namespace

@@ -81,6 +81,50 @@ TEST(GradientErrors, NanInTheLossGradientNamesNeuronAndSample) {
   EXPECT_EQ(error_of(ham, s, l, o), "neuron 'hidden': sample 0: d loss / d state is nan");
 }
 
+// A synapse energy with pow(W, 0.5): finite forward and finite state adjoints (they see
+// W^0.5 only), but d W^0.5 / dW = 0.5 W^-0.5 is inf where W = 0 (pow has no guard, unlike
+// sqrt). Its cotangent there is -(rate_b a_b)_j x_a,i - (rate_a a_a)_i x_b,j: 0 when neuron b
+// is clamped (rate_b = 0) and x_b,j = 0, and 0 * inf is nan; with x_b,j != 0 it is +-inf.
+const char* const kRootWeights = R"({
+  "hamux": "1", "name": "root-weights", "dtype": "float64",
+  "params": {"W": {"shape": [3, 4], "init": {"constant": {"value": 1}}}},
+  "neurons": {"a": {"shape": [3], "lagrangian": "identity"}, "b": {"shape": [4], "lagrangian": "identity"}},
+  "synapses": {"s": {"expr": {"inputs": ["ga", "gb"],
+    "value": ["neg", ["einsum", ["pow", "W", 0.5], "ga", "gb", {"spec": "ij,i,j->"}]]}}},
+  "connections": [{"neurons": ["a", "b"], "synapse": "s"}]
+})";
+
+TEST(GradientErrors, NanInAParamGradientNamesParamSampleElementAndStep) {
+  const std::string file = (std::filesystem::temp_directory_path() /
+                            ("hamux_root_weights_" + std::to_string(::getpid()) + ".json")).string();
+  std::ofstream(file) << kRootWeights;
+  Ham ham = Ham::load(file);
+  std::filesystem::remove(file);
+  Tensor<double> w({3, 4}, 1.0);
+  w.data[1 * 4 + 2] = 0;  // W[1, 2]: element 6
+  ham.set_param("W", w);
+  States s = ham.normal(2, 1);
+  Tensor<double> b = s.get("b");
+  b.data[2] = 0;  // sample 0, x_b[2]
+  s.set("b", b);
+  s.clamp("b");
+  Loss l;
+  l.spec = R"({"neuron": "a", "loss": "squared_error"})";
+  l.target = Tensor<double>({3});
+  GradientOptions o;
+  o.steps = 3;
+  o.dt = 0.1;
+  // Steps count from 1 (step t takes x_{t-1} to x_t); the backward pass meets step 3 first.
+  EXPECT_EQ(error_of(ham, s, l, o), "param 'W': gradient is nan at sample 0, element 6, step 3");
+  b.data[2] = 0.25;
+  s.set("b", b);
+  EXPECT_EQ(error_of(ham, s, l, o), "param 'W': gradient is -inf at sample 0, element 6, step 3");
+  // With W[1, 2] > 0 the same run has finite gradients.
+  w.data[1 * 4 + 2] = 0.5;
+  ham.set_param("W", w);
+  EXPECT_EQ(error_of(ham, s, l, o), "no error");
+}
+
 TEST(GradientErrors, StateThatOverflowsNamesNeuronSampleAndStep) {
   Ham ham = Ham::load(gradtest::variant("examples/models/readme.json", false));
   ham.set_param("W1", Tensor<double>({7, 9}, 1e30));

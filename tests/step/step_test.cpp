@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "graph/internal_error.h"
 #include "step/step.h"
 #include "codegen/compare.h"
 
@@ -261,6 +262,45 @@ TEST(StepKernel, SetDtGivesTheBitsOfAFreshBinding) {
     }
     EXPECT_EQ(e1.data, e2.data) << file;
   }
+}
+
+// A derivation or bindings that contradict the model are faults of hamux (the runtime makes
+// both from the model), not bad input: InternalError with the place, never hamux::Error.
+template <class F>
+std::string internal_message(F&& f) {
+  try {
+    f();
+  } catch (const InternalError& e) {
+    EXPECT_EQ(std::string(e.file()), "compiler/step/step.cpp");
+    return e.message();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "not an InternalError: " << e.what();
+    return "";
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+
+TEST(StepKernel, ADerivationThatContradictsTheModelIsAnInternalError) {
+  const Model m = model_as("dense_am.json", "float32");
+  Derivation short_of_a_neuron = derive(m);
+  short_of_a_neuron.update.pop_back();
+  EXPECT_EQ(internal_message([&] { lower_step_program(m, short_of_a_neuron, false); }),
+            "the derivation of dense_am.json does not match the model's neurons");
+  Derivation no_energy = derive(m);
+  no_energy.total_energy = nullptr;
+  EXPECT_EQ(internal_message([&] { lower_step_program(m, no_energy, true); }),
+            "the derivation of dense_am.json has no total energy");
+  lower_step_program(m, no_energy, false);  // (not needed without the energy output)
+}
+
+TEST(StepKernel, BindingsThatContradictTheModelAreAnInternalError) {
+  const Model m = model_as("dense_am.json", "float32");
+  const StepKernel k(m, derive(m));
+  StepKernel::Bindings b;  // no buffer at all
+  EXPECT_EQ(internal_message([&] { k.run(b, 0, 1, 0.1, 1); }),
+            "step bindings do not match the model (" + std::to_string(m.neurons.size()) + " neurons, " +
+                std::to_string(m.params.size()) + " params)");
 }
 
 }  // namespace

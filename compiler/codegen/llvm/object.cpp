@@ -10,7 +10,7 @@
 #include <llvm/Target/TargetMachine.h>
 
 #include "codegen/llvm/vector_math.h"
-#include "hamux/error.h"
+#include "graph/internal_error.h"
 
 namespace hamux::codegen {
 
@@ -28,7 +28,7 @@ std::string emit_file(llvm::Module& m, llvm::TargetMachine& tm, llvm::CodeGenFil
   llvm::raw_svector_ostream os(buf);
   llvm::legacy::PassManager pm;
   if (tm.addPassesToEmitFile(pm, os, nullptr, type))
-    throw Error("", "codegen: the target cannot emit this file type");
+    HAMUX_INTERNAL("the target cannot emit this file type");
   pm.run(m);
   return std::string(buf.begin(), buf.end());
 }

@@ -158,9 +158,8 @@ void Lowerer::prepare(std::vector<Stage>& phase, const ir::NodePtr& root) {
     for (const ir::NodePtr& c : n->inputs) {
       if (!seen.insert(c.get()).second || p_.buffer_of(c.get()) >= 0) continue;
       if (c->op == ir::Op::Input)
-        throw Error("", "codegen: input " + std::to_string(c->attrs.index) + " (" + c->attrs.name +
-                            ") has no buffer");
-      if (c->op == ir::Op::Param) throw Error("", "codegen: param " + c->attrs.name + " has no buffer");
+        HAMUX_INTERNAL("input " + std::to_string(c->attrs.index) + " (" + c->attrs.name + ") has no buffer");
+      if (c->op == ir::Op::Param) HAMUX_INTERNAL("param " + c->attrs.name + " has no buffer");
       if (must_materialise(c.get(), region_batched)) materialise(phase, c);
       else stack.push_back(c.get());
     }
