@@ -20,29 +20,6 @@ namespace {
 constexpr double kTolF32 = 1e-4;
 constexpr double kTolF64 = 1e-12;
 
-struct Scratch {
-  std::string path;
-  Scratch() {
-    std::string tmpl = std::filesystem::temp_directory_path().string() + "/hamux_aot_XXXXXX";
-    path = mkdtemp(tmpl.data()) ? tmpl : throw std::runtime_error("mkdtemp failed");
-  }
-  ~Scratch() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
-
-// Runs a shell command; returns its exit status and what it printed (stdout + stderr).
-std::pair<int, std::string> shell(const std::string& command) {
-  std::string out;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  const int raw = pclose(p);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
-}
-
 template <class T>
 void write_raw(std::FILE* f, const std::vector<T>& v) {
   std::fwrite(v.data(), sizeof(T), v.size(), f);
