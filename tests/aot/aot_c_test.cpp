@@ -108,6 +108,22 @@ TEST(CHeader, CompilesAsCpp) {
   }
 }
 
+// And valid C99 (the checked run included), both modes: the checked run's driver compiles with
+// -std=c99 -pedantic in aot_checked_test.cpp, with embedded params only.
+TEST(CHeader, CompilesAsC99) {
+  for (bool embed : {true, false}) {
+    Scratch dir;
+    const Model m = model_as("readme.json", "");
+    codegen::AotOptions o;
+    o.prefix = "m";
+    o.embed_params = embed;
+    codegen::write_aot(codegen::compile_aot(m, o), m, dir.path);
+    auto [status, log] = shell("cc -std=c99 -pedantic -fsyntax-only -Wall -Wextra -Werror -I'" + dir.path + "' '" +
+                               std::string(HAMUX_SOURCE_DIR) + "/tests/aot/driver.c'");
+    EXPECT_EQ(status, 0) << log;
+  }
+}
+
 #ifdef HAMUX_AOT_EXAMPLE
 // "readme step 10 sample 0 energy -1.234" -> energies[{model, step, sample}]
 std::map<std::tuple<std::string, int64_t, int64_t>, double> parse_energies(const std::string& out) {

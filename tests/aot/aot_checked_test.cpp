@@ -1,7 +1,8 @@
 // tests/aot/aot_checked_test.cpp - m_run_checked, the AOT artefact's checked run, called from a
 // plain C99 program (tests/aot/checked_driver.c, `cc -std=c99 -pedantic -Wall -Wextra -Werror`):
 // its stops, messages and energy guard are those of hamux::run on the same model and states.
-//  - a NaN in the initial state and one in a param: HAMUX_AOT_STATE_NOT_FINITE, the runtime's text;
+//  - a NaN in the initial state and one in a param: HAMUX_AOT_STATE_NOT_FINITE (or, with the
+//    energies, HAMUX_AOT_ENERGY_NOT_FINITE), the runtime's text;
 //  - classical_hopfield at dt 1000, bound off: overflows at the JIT's step, with its message;
 //  - linear_bias.json exceeds the state bound: HAMUX_AOT_STATE_BOUND with the JIT's message;
 //  - the guard on classical_hopfield at dt 3: the JIT's guard events, final dt and step count,
@@ -11,12 +12,13 @@
 
 #include "aot_support.h"
 #include "hamux/hamux.h"
+#include "step/aot_header.h"
 
 namespace hamux::aot_test {
 namespace {
 
 // The codes of hamux_aot.h (the test checks the header says the same).
-constexpr int kOk = 0, kNotFinite = 1, kBound = 2, kInvalid = 5;
+constexpr int kOk = 0, kNotFinite = 1, kBound = 2, kEnergyNotFinite = 3, kInvalid = 5;
 
 struct Checked {
   int rc = -1;
@@ -161,23 +163,32 @@ TEST(AotChecked, NanInTheInitialState) {
   EXPECT_EQ(c.message, "neuron 'hidden', sample 1: state is nan at step 0");
   EXPECT_EQ(c.steps, 0);
   EXPECT_EQ(run_jit(ham, s, {}).cause, c.message);
-  // Nothing moved (NaN != NaN: compare the bits' story by finiteness and value).
+  // Nothing moved (the NaN itself compares unequal to everything: skipped).
   for (size_t i = 0; i < before.size(); ++i)
-    for (size_t e = 0; e < before[i].size(); ++e)
-      if (std::isfinite(before[i][e])) EXPECT_EQ(c.x[i][e], static_cast<float>(before[i][e]));
+    for (size_t e = 0; e < before[i].size(); ++e) {
+      if (std::isfinite(before[i][e])) {
+        EXPECT_EQ(c.x[i][e], static_cast<float>(before[i][e]));
+      }
+    }
 }
 
 TEST(AotChecked, NanInAParam) {
-  // The runtime refuses a NaN param (set_param), so only C can run one: W1's NaN reaches every
-  // neuron in the first step, and the first (sample, neuron) in order is named.
+  // The runtime refuses a NaN param (set_param), so only C can run one. With the energies the
+  // energy of the initial state is NaN already; without them W1's NaN reaches every neuron in
+  // the first step, and the first (sample, neuron) in order is named.
   const Ham ham = Ham::load(models("readme.json"));
   CheckedDriver d(ham.model());
   RunArgs a;
   a.nan_param = 0;
-  const Checked c = d.run(ham.normal(2, 1), a);
-  EXPECT_EQ(c.rc, kNotFinite);
-  EXPECT_EQ(c.message, "neuron 'input', sample 0: state is nan at step 1 (try a smaller dt)");
-  EXPECT_EQ(c.steps, 1);
+  const Checked with = d.run(ham.normal(2, 1), a);
+  EXPECT_EQ(with.rc, kEnergyNotFinite);
+  EXPECT_EQ(with.message, "sample 0: energy is nan at step 0 (the total is not finite)");
+  EXPECT_EQ(with.steps, 0);
+  a.energy = false;
+  const Checked without = d.run(ham.normal(2, 1), a);
+  EXPECT_EQ(without.rc, kNotFinite);
+  EXPECT_EQ(without.message, "neuron 'input', sample 0: state is nan at step 1 (try a smaller dt)");
+  EXPECT_EQ(without.steps, 1);
 }
 
 TEST(AotChecked, OverflowStopsAtTheJitsStep) {
