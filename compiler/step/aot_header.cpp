@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -53,11 +54,16 @@ int64_t samples_per_call_or_0(const Program& p) {
   return n == kWhole ? 0 : n;
 }
 
+// The shortest text that reads back as exactly `v` (1e-05, not 1.0000000000000001e-05).
 std::string num(double v) {
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  std::string s = os.str();
+  std::string s;
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::ostringstream os;
+    os.precision(digits);
+    os << v;
+    s = os.str();
+    if (std::strtod(s.c_str(), nullptr) == v) break;
+  }
   if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
   return s;
 }

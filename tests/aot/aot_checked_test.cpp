@@ -145,7 +145,7 @@ TEST(AotChecked, HeaderCodesAndMessagesAreTheRuntimes) {
   for (const char* line : {"#define HAMUX_AOT_OK 0", "#define HAMUX_AOT_STATE_NOT_FINITE 1", "#define HAMUX_AOT_STATE_BOUND 2",
                            "#define HAMUX_AOT_ENERGY_NOT_FINITE 3", "#define HAMUX_AOT_GUARD_FAILED 4",
                            "#define HAMUX_AOT_INVALID_ARGUMENT 5", "#define HAMUX_AOT_MAX_HALVINGS 40",
-                           "#define HAMUX_AOT_DEFAULT_STATE_BOUND 100000000.0",
+                           "#define HAMUX_AOT_DEFAULT_STATE_BOUND 1e+08",
                            "#define HAMUX_AOT_MSG_STATE_NOT_FINITE \"neuron '%s', sample %lld: state is %s at step %lld%s\""})
     EXPECT_NE(h.find(line), std::string::npos) << line;
 }
