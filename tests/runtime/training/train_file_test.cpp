@@ -5,15 +5,6 @@
 namespace hamux::traintest {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
 TEST(TrainFile, TheBundledFashionFilesLoadWithTheirModels) {
   for (const char* name : {"fashion_mnist.train.json", "fashion_mnist_softmax.train.json"}) {
     const std::string path = std::string(HAMUX_SOURCE_DIR) + "/examples/training/" + name;
