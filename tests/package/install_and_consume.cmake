@@ -30,7 +30,7 @@ endforeach()
 # Only the public API is installed: no compiler-internal header.
 file(GLOB_RECURSE headers RELATIVE ${prefix}/include ${prefix}/include/*)
 list(SORT headers)
-if(NOT headers STREQUAL "hamux/aot/hamux_aot.h;hamux/error.h;hamux/gradients.h;hamux/hamux.h;hamux/io.h;hamux/tensor.h")
+if(NOT headers STREQUAL "hamux/aot/hamux_aot.h;hamux/error.h;hamux/gradients.h;hamux/hamux.h;hamux/io.h;hamux/tensor.h;hamux/training.h")
   message(FATAL_ERROR "unexpected installed headers: ${headers}")
 endif()
 
