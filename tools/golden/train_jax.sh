@@ -5,14 +5,14 @@
 # 6000 training images, file order, Adam with a constant lr, batch 100, T = 6, dt = 0.5) with
 # hamux and with tools/golden/train_jax.py from the same initial params, and prints:
 #   1. the check: loss and gradient norm of the first batch at the initial params, both sides;
-#   2. seconds per epoch, pinned to core 0 (1 thread) and to cores 0,1 (2 threads), both sides
-#      (JAX: epoch 2 and later; epoch 1 includes the compilation);
+#   2. seconds per epoch (median of epoch 2 and later), pinned to core 0 (1 thread) and to
+#      cores 0,1 (2 threads), both sides (epoch 1 includes the compilation of the kernels);
 #   3. the test accuracy (10,000 images) after the run, both sides.
 # Results: build/fashion-compare/ (log.csv of hamux, jax-*.json). Docs: docs/performance.md,
 # "Training against the JAX library".
 #
 #   bash tools/golden/train_jax.sh               # build dir: build/ (or $BUILD_DIR)
-#   EPOCHS=3 bash tools/golden/train_jax.sh      # epochs per run (default: the file's, 3)
+#   EPOCHS=5 bash tools/golden/train_jax.sh      # epochs per run (default 3)
 #   HAMUX_VENV=DIR bash tools/golden/train_jax.sh  # virtual environment (default build/venv-train)
 #   FORCE=1 ...                                   # time even while another `hamux train` runs
 set -euo pipefail
@@ -63,13 +63,17 @@ print(f"  largest relative difference {rel:.2g}")
 sys.exit(0 if rel <= 1e-5 else "train_jax.sh: hamux and JAX differ by more than 1e-5 on the first batch")
 EOF
 
-# 2 and 3. Timed runs, nothing else training on the machine.
-if [ "${FORCE:-0}" = 0 ] && pgrep -f "hamux train" > /dev/null; then
-  echo "train_jax.sh: another 'hamux train' is running (pgrep -af 'hamux train'); timings would be worthless" >&2
-  exit 1
-fi
-cpu="$(lscpu | sed -n 's/^Model name: *//p'), $(grep -o -w -E 'avx2|avx512f' /proc/cpuinfo | sort -u | tr '\n' ' ')"
-echo "CPU: $cpu"
+# 2 and 3. Timed runs, nothing else training on the machine: checked before every run (ours
+# are not running then), and the load average printed at the start and the end.
+quiet_machine() {
+  if [ "${FORCE:-0}" = 0 ] && pgrep -f "hamux train" > /dev/null; then
+    echo "train_jax.sh: another 'hamux train' is running (pgrep -af 'hamux train'); timings would be worthless" >&2
+    exit 1
+  fi
+}
+quiet_machine
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(grep -o -w -E 'avx2|avx512f' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+echo "start: $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git -C "$root" rev-parse --short HEAD)"
 for threads in 1 2; do
   if [ "$threads" = 1 ]; then
     pin=(taskset -c 0)
@@ -80,17 +84,19 @@ for threads in 1 2; do
     xla=""
   fi
   rm -rf "$out/hamux-t$threads"
+  quiet_machine
   "${pin[@]}" "$hamux" train "$file" --init-params "$init" --epochs "$epochs" --threads "$threads" \
     --out "$out/hamux-t$threads" --quiet > "$out/hamux-t$threads.txt"
   XLA_FLAGS="$xla" "${pin[@]}" "${py[@]}" train "$file" --params "$init" --epochs "$epochs" \
     --json "$out/jax-t$threads.json" > "$out/jax-t$threads.txt"
+  quiet_machine
   "$venv/bin/python" - "$threads" "$out/hamux-t$threads/log.csv" "$out/hamux-t$threads.txt" "$out/jax-t$threads.json" <<'EOF'
 import csv, json, re, statistics, sys
 threads, log, text, jfile = sys.argv[1:]
 h = list(csv.DictReader(open(log)))
 j = json.load(open(jfile))
 h_acc = float(re.search(r"accuracy ([0-9.]+)%", open(text).read().split("test:")[1]).group(1))
-h_s = statistics.median(float(r["seconds"]) for r in h)
+h_s = statistics.median(float(r["seconds"]) for r in h[1:] or h)  # as JAX: from epoch 2
 j_s = statistics.median(e["seconds"] for e in j["epochs"][1:] or j["epochs"])
 print(f"{threads} thread(s): s/epoch hamux {h_s:.3f}, JAX {j_s:.3f} (epoch 1 with compile {j['epochs'][0]['seconds']:.3f}); "
       f"hamux/JAX time {h_s / j_s:.2f}")
@@ -99,3 +105,4 @@ print(f"  train loss per epoch: hamux {' '.join('%.6g' % float(r['train_loss']) 
 print(f"  test accuracy after {len(h)} epochs: hamux {h_acc:.2f}%, JAX {100 * j['test_accuracy']:.2f}% ({j['versions']})")
 EOF
 done
+echo "end: $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
