@@ -58,7 +58,8 @@ GraphKernel compile_graphs(const std::vector<ir::NodePtr>& outputs, ir::DType dt
 
 struct LossKernel {
   LossSpec spec;
-  GraphKernel kernel;  // outputs: loss, d loss / d x_k, d loss / d param per model param, then y
+  GraphKernel kernel;  // outputs: loss, d loss / d x_k, y, then the d loss / d param that are not 0
+  std::vector<int> param_output;  // per model param: its output, or -1 (the loss does not read it)
 };
 
 struct Kernels {
@@ -66,6 +67,12 @@ struct Kernels {
   GraphKernel step_vjp;  // outputs: state adjoints (n), then param gradients (model.params)
   std::mutex mu;
   std::map<std::string, std::shared_ptr<const LossKernel>> losses;  // by spec text
+  // The backward kernel's output buffers (per-sample param gradients: batch x params
+  // elements, often tens of MB), kept between calls: allocating and zeroing them afresh for
+  // every step was most of a training step's time (page faults, memset).
+  std::mutex buffers_mu;
+  std::vector<std::vector<std::vector<float>>> buffers32;
+  std::vector<std::vector<std::vector<double>>> buffers64;
 };
 
 std::mutex g_build_mu;  // guards the lazy creation of Ham::Impl::gradient_kernels
@@ -102,10 +109,19 @@ std::shared_ptr<const LossKernel> loss_kernel(Ham::Impl& ham, Kernels& k, const 
   ir::NodePtr loss = autodiff::substitute_inputs({lk->spec.graph}, {y})[0];
   std::vector<ir::NodePtr> wrt{x};
   for (const ParamDef& p : m.params) wrt.push_back(ir::param(p.name, p.shape, m.dtype));
-  std::vector<ir::NodePtr> outs{loss};
-  for (const ir::NodePtr& g : autodiff::grad(loss, wrt)) outs.push_back(g);
-  outs.push_back(y);  // the prediction, for metrics (an accuracy)
-  outs = passes::simplify(outs);
+  std::vector<ir::NodePtr> grads = autodiff::grad(loss, wrt);
+  std::vector<ir::NodePtr> all{loss, grads[0], y};  // y: the prediction, for metrics (an accuracy)
+  all.insert(all.end(), grads.begin() + 1, grads.end());
+  all = passes::simplify(all);
+  // A param the loss does not read has gradient Const 0: no output, rather than a batch of
+  // zero rows (as large as the batch times the param) to write and add up.
+  std::vector<ir::NodePtr> outs(all.begin(), all.begin() + 3);
+  for (size_t p = 0; p < m.params.size(); ++p) {
+    const ir::NodePtr& g = all[3 + p];
+    const bool zero = g->op == ir::Op::Const && g->attrs.value == 0.0;
+    lk->param_output.push_back(zero ? -1 : static_cast<int>(outs.size()));
+    if (!zero) outs.push_back(g);
+  }
   lk->kernel = compile_graphs(outs, m.dtype);
   k.losses.emplace(text, lk);
   return lk;
@@ -211,8 +227,28 @@ class GradientRun {
         for (int64_t e = 0; e < elems_[i]; ++e) r[e] = mask_[i][e] != T(0) ? r[e] : T(0);
       rate_.push_back(std::move(r));
     }
-    for (size_t p = 0; p < m_.params.size(); ++p) acc_.emplace_back(num_elements(m_.params[p].shape), 0.0);
+    for (size_t p = 0; p < m_.params.size(); ++p) {
+      acc_.emplace_back(num_elements(m_.params[p].shape), 0.0);
+      step_param_outputs_.push_back(static_cast<int>(n_ + p));
+    }
+    std::lock_guard<std::mutex> lock(k_.buffers_mu);
+    auto& pool = [&]() -> auto& {
+      if constexpr (sizeof(T) == 8) return k_.buffers64;
+      else return k_.buffers32;
+    }();
+    if (!pool.empty()) {
+      out_ = std::move(pool.back());
+      pool.pop_back();
+    }
   }
+
+  ~GradientRun() {
+    std::lock_guard<std::mutex> lock(k_.buffers_mu);
+    if constexpr (sizeof(T) == 8) k_.buffers64.push_back(std::move(out_));
+    else k_.buffers32.push_back(std::move(out_));
+  }
+  GradientRun(const GradientRun&) = delete;
+  GradientRun& operator=(const GradientRun&) = delete;
 
   GradientResult run() {
     GradientResult r;
@@ -344,21 +380,38 @@ class GradientRun {
     return p;
   }
 
-  // Adds the per-sample param gradients outputs[first + p] into acc_, in sample order.
-  void accumulate(const std::vector<std::vector<T>>& outputs, size_t first, int64_t step, bool loss_term) {
+  // Adds the per-sample param gradients outputs[first + p] into acc_, in sample order. The
+  // elements are split into ranges over the threads; each element still sums its samples in
+  // order, so the result does not depend on the thread count.
+  void accumulate(const std::vector<std::vector<T>>& outputs, const std::vector<int>& output_of_param, int64_t step,
+                  bool loss_term) {
     for (size_t p = 0; p < m_.params.size(); ++p) {
-      const std::vector<T>& g = outputs[first + p];
+      if (output_of_param[p] < 0) continue;
+      const std::vector<T>& g = outputs[output_of_param[p]];
       std::vector<double>& acc = acc_[p];
       const int64_t e = static_cast<int64_t>(acc.size());
-      for (int64_t s = 0; s < batch_; ++s)
-        for (int64_t j = 0; j < e; ++j) {
-          const T v = g[s * e + j];
-          if (!std::isfinite(v))
-            throw Error("param '" + m_.params[p].name + "'",
-                        "gradient is " + fmt(v) + " at sample " + std::to_string(s) + ", element " +
-                            std::to_string(j) + (loss_term ? " (the loss term)" : ", step " + std::to_string(step)));
-          acc[j] += static_cast<double>(v);
+      constexpr int64_t kRange = 2048;
+      const int ranges = static_cast<int>((e + kRange - 1) / kRange);
+      std::vector<char> bad(ranges, 0);
+      pool_->run(ranges, [&](int r) {
+        const int64_t lo = r * kRange, hi = std::min(e, lo + kRange);
+        double* a = acc.data();
+        for (int64_t s = 0; s < batch_; ++s) {
+          const T* row = g.data() + s * e;
+          for (int64_t j = lo; j < hi; ++j) a[j] += static_cast<double>(row[j]);  // vectorised
         }
+        // A nan or inf in a row stays in the sum (finite floats cannot overflow a double sum
+        // of a batch), so one look at the sums finds it.
+        for (int64_t j = lo; j < hi; ++j) bad[r] |= !std::isfinite(a[j]);
+      });
+      if (std::find(bad.begin(), bad.end(), 1) == bad.end()) continue;
+      // The message names the first bad value in sample order, as a sequential sum would.
+      for (int64_t s = 0; s < batch_; ++s)
+        for (int64_t j = 0; j < e; ++j)
+          if (!std::isfinite(g[s * e + j]))
+            throw Error("param '" + m_.params[p].name + "'",
+                        "gradient is " + fmt(g[s * e + j]) + " at sample " + std::to_string(s) + ", element " +
+                            std::to_string(j) + (loss_term ? " (the loss term)" : ", step " + std::to_string(step)));
     }
   }
 
@@ -381,11 +434,11 @@ class GradientRun {
       if (!std::isfinite(a[k][j]))
         throw Error("neuron '" + m_.neurons[k].name + "'", "sample " + std::to_string(j / elems_[k]) +
                                                            ": d loss / d state is " + fmt(a[k][j]));
-    accumulate(out, 2, 0, true);
+    accumulate(out, lk_->param_output, 0, true);
     Shape y_shape{batch_};
     y_shape.insert(y_shape.end(), m_.neurons[k].shape.begin(), m_.neurons[k].shape.end());
     r.output = Tensor<double>(y_shape);
-    const std::vector<T>& y = out[2 + m_.params.size()];
+    const std::vector<T>& y = out[2];
     for (int64_t j = 0; j < r.output.size(); ++j) r.output.data[j] = static_cast<double>(y[j]);
     loss_bytes_ = 0;
     for (const auto& v : out) loss_bytes_ += static_cast<int64_t>(v.size() * sizeof(T));
@@ -400,7 +453,7 @@ class GradientRun {
       in[static_cast<int>(i)] = x[i].data();
       in[static_cast<int>(n_ + i)] = a[i].data();
     }
-    std::vector<std::vector<T>> out;
+    std::vector<std::vector<T>>& out = out_;
     run_graphs(k_.step_vjp, in, out, prep);
     for (size_t i = 0; i < n_; ++i) {
       for (int64_t j = 0; j < static_cast<int64_t>(out[i].size()); ++j)
@@ -408,9 +461,9 @@ class GradientRun {
           throw Error("neuron '" + m_.neurons[i].name + "'", "sample " + std::to_string(j / elems_[i]) +
                                                              ": adjoint is " + fmt(out[i][j]) + " at step " +
                                                              std::to_string(step));
-      a[i] = std::move(out[i]);
+      a[i].swap(out[i]);  // out[i] keeps a buffer of the same size for the next step
     }
-    accumulate(out, n_, step, false);
+    accumulate(out, step_param_outputs_, step, false);
     int64_t bytes = 0;
     for (const auto& v : out) bytes += static_cast<int64_t>(v.capacity() * sizeof(T));
     return bytes + state_bytes();  // plus the adjoints moved out of `out`
@@ -559,9 +612,9 @@ class GradientRun {
       in[static_cast<int>(i)] = x[i].data();
       in[static_cast<int>(n_ + i)] = lambda[i].data();
     }
-    std::vector<std::vector<T>> out;
+    std::vector<std::vector<T>>& out = out_;
     run_graphs(k_.step_vjp, in, out, prep);
-    for (size_t i = 0; i < n_; ++i) lambda[i] = std::move(out[i]);
+    for (size_t i = 0; i < n_; ++i) lambda[i].swap(out[i]);
   }
 
   Ham::Impl& ham_;
@@ -577,6 +630,8 @@ class GradientRun {
   int64_t block_ = 1, blocks_ = 0;
   std::unique_ptr<ThreadPool> pool_;
   std::vector<std::vector<double>> acc_;
+  std::vector<std::vector<T>> out_;  // the backward kernel's outputs, reused by every step
+  std::vector<int> step_param_outputs_;  // the backward kernel's output of each param
   int64_t peak_bytes_ = 0, loss_bytes_ = 0;
 };
 

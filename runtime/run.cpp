@@ -5,28 +5,29 @@
 // looked at: a recorded energy, a convergence check, the energy guard, a NaN check.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <optional>
 #include <thread>
 
 #include "ham_impl.h"
+#include "step/run_messages.h"
 #include "thread_pool.h"
 
 namespace hamux {
 
 namespace {
 
-constexpr int64_t kMaxChunk = 64;     // steps per kernel call when nothing is checked per step
-constexpr int kMaxHalvings = 40;      // energy guard: give up below dt * 2^-40
+// The limits and the stop messages are run_messages.h's: the AOT header's C loop uses the same.
+using run_messages::kMaxChunk;
+using run_messages::kMaxHalvings;
 
 void check_options(const Model& m, const RunOptions& o) {
   const std::string where = m.file;
-  if (o.steps < 0) throw Error(where, "steps must be >= 0, got " + std::to_string(o.steps));
-  if (!(o.dt > 0) || !std::isfinite(o.dt)) throw Error(where, "dt must be a positive number, got " + std::to_string(o.dt));
+  if (o.steps < 0) throw Error(where, run_messages::bad_steps(o.steps));
+  if (!(o.dt > 0) || !std::isfinite(o.dt)) throw Error(where, run_messages::bad_dt(o.dt));
   if (!(o.tol >= 0) || !std::isfinite(o.tol)) throw Error(where, "tol must be >= 0, got " + std::to_string(o.tol));
   if (o.threads < 0) throw Error(where, "threads must be >= 0, got " + std::to_string(o.threads));
   if (o.record_every < 0) throw Error(where, "record_every must be >= 0, got " + std::to_string(o.record_every));
-  if (!(o.state_bound >= 0)) throw Error(where, "state_bound must be >= 0 (0: no check), got " + std::to_string(o.state_bound));
+  if (!(o.state_bound >= 0)) throw Error(where, run_messages::bad_state_bound(o.state_bound));
 }
 
 template <class T>
@@ -80,9 +81,7 @@ class Integrator {
         if (const int64_t b = rising_sample(prev_e); b >= 0) {
           if (static_cast<int>(r.guard.size()) >= kMaxHalvings) {
             check_energy_finite(step + 1);
-            throw Error(ham_.model.file, "energy guard: the energy of sample " + std::to_string(b) +
-                                             " still increases at step " + std::to_string(step + 1) +
-                                             " with dt " + std::to_string(dt));
+            throw Error(ham_.model.file, run_messages::guard_failed(b, step + 1, dt));
           }
           r.guard.push_back({step + 1, b, static_cast<double>(prev_e[b]), static_cast<double>(d_.energy[b]), dt / 2});
           // Undo the step (copying into the bound buffers), retry it with half the step size.
@@ -170,9 +169,7 @@ class Integrator {
         for (int64_t e = b * n; e < (b + 1) * n; ++e) {
           const T v = d_.x[i][e];
           if (std::isfinite(v)) continue;
-          throw Error(ham_.model.file, "neuron '" + ham_.neurons[i].name + "', sample " + std::to_string(b) +
-                                           ": state is " + (std::isnan(v) ? "nan" : "inf") + " at step " +
-                                           std::to_string(step) + (step > 0 ? " (try a smaller dt)" : ""));
+          throw Error(ham_.model.file, run_messages::state_not_finite(ham_.neurons[i].name, b, std::isnan(v), step));
         }
       }
     }
@@ -196,38 +193,12 @@ class Integrator {
         for (int64_t e = b * n; e < (b + 1) * n; ++e) {
           const double v = std::abs(static_cast<double>(d_.x[i][e]));
           if (v <= o_.state_bound) continue;
-          throw Error(ham_.model.file, "neuron '" + ham_.neurons[i].name + "', sample " + std::to_string(b) +
-                                           ": state grows without limit (|x| = " + short_number(v) +
-                                           " > state_bound " + short_number(o_.state_bound) + ") at step " +
-                                           std::to_string(step) +
-                                           "; either dt is too large (try a smaller dt; hamux check estimates the "
-                                           "largest stable one) or the energy is not bounded below: " +
-                                           synapse_hint(static_cast<int>(i)));
+          throw Error(ham_.model.file,
+                      run_messages::state_bound(ham_.neurons[i].name, b, v, o_.state_bound, step,
+                                                run_messages::synapse_hint(ham_.model, static_cast<int>(i))));
         }
       }
     }
-  }
-
-  static std::string short_number(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3g", v);
-    return buf;
-  }
-
-  // "check synapse 'wb' (linear_bias(W=W, b=b)): its couplings may be too strong for the
-  // Lagrangians' curvature (hamux check proves or refutes boundedness)".
-  std::string synapse_hint(int neuron) const {
-    const Model& m = ham_.model;
-    std::string names;
-    for (const ConnectionDef& c : m.connections) {
-      if (std::find(c.neurons.begin(), c.neurons.end(), neuron) == c.neurons.end()) continue;
-      const SynapseDef& sd = m.synapses[c.synapse];
-      const std::string item = "'" + sd.name + "' (" + sd.desc + ")";
-      if (names.find(item) == std::string::npos) names += (names.empty() ? "" : ", ") + item;
-    }
-    if (names.empty()) return "the neuron has no synapse; check its Lagrangian and bias";
-    return "check synapse " + names +
-           ": its couplings may be too strong for the Lagrangians' curvature (see hamux check)";
   }
 
   // A NaN or inf energy stops the run, naming the sample, the first energy term (neuron or
@@ -236,22 +207,20 @@ class Integrator {
     for (int64_t b = 0; b < s_.batch; ++b) {
       const double e = d_.energy[b];
       if (std::isfinite(e)) continue;
-      std::string term = "the total";
+      std::string term = run_messages::kEnergyTotal;
       const EnergyBreakdown tree = energy_breakdown(ham_, s_);
       for (size_t t = 0; t < tree.terms.size(); ++t)
         if (!std::isfinite(tree.values[t][b])) {
           term = tree.terms[t];
           break;
         }
-      throw Error(ham_.model.file, "sample " + std::to_string(b) + ": energy is " + (std::isnan(e) ? "nan" : "inf") +
-                                       " at step " + std::to_string(step) + " (" + term + " is not finite" +
-                                       (step > 0 ? "; try a smaller dt)" : ")"));
+      throw Error(ham_.model.file, run_messages::energy_not_finite(b, std::isnan(e), step, term));
     }
   }
 
   // The first sample whose energy rose above its previous value (beyond rounding), or -1.
   int64_t rising_sample(const std::vector<T>& prev_e) const {
-    const double rel = sizeof(T) == 4 ? 1e-5 : 1e-11;
+    const double rel = sizeof(T) == 4 ? run_messages::kGuardRelF32 : run_messages::kGuardRelF64;
     for (int64_t b = 0; b < s_.batch; ++b) {
       const double before = prev_e[b], after = d_.energy[b];
       // A non-finite energy is a failed step too: NaN compares false with everything.

@@ -15,8 +15,8 @@ std::vector<std::string> aot_param_ids(const Model& model);
 // The text of <prefix>.h for a compiled kernel (result.program, prefix, target, params mode).
 std::string aot_c_header(const Model& model, const AotResult& result);
 
-// The text of hamux_aot.h: model-independent C helpers (aligned allocation, .npy reading)
-// that the generated headers include.
-const char* aot_helper_header();
+// The text of hamux_aot.h: model-independent C helpers (aligned allocation, .npy reading,
+// the checked run's codes, messages and structs) that the generated headers include.
+const std::string& aot_helper_header();
 
 }  // namespace hamux::codegen

@@ -6,6 +6,9 @@
  * Links with -lm alone: no LLVM, no Eigen, no hamux library. Each model starts from the
  * state x[b][e] = sin(0.37 (e + 1) + 1.3 b), runs explicit Euler steps and prints the
  * energy of every sample at a few steps, then relaxes a copy until the energy settles.
+ * Then the checked run (<prefix>_run_checked: hamux::run's stops and energy guard): readme
+ * from a state with a NaN stops with the runtime's message; dense_am at a dt too large for
+ * plain steps takes guard events and still descends.
  *
  *   usage: hamux_aot_example PARAMS_DIR   (the directory holding dense_am_Xi.npy) */
 #include <math.h>
@@ -48,6 +51,14 @@ static int run_readme(void) {
   }
   for (int i = 0; i < README_NUM_NEURONS; ++i) INIT(readme_real, a.x[i], batch, README_NEURON_SIZE(i));
   printf("readme relaxed in %lld steps\n", (long long)readme_relax(&a, batch, dt, 100000, 1e-6));
+  /* A NaN in the state: the checked run refuses to step and says where it is. */
+  for (int i = 0; i < README_NUM_NEURONS; ++i) INIT(readme_real, a.x[i], batch, README_NEURON_SIZE(i));
+  a.x[0][0] = (readme_real)NAN;
+  hamux_aot_free(a.workspace);
+  a.workspace = hamux_aot_alloc(readme_checked_workspace_bytes(batch));
+  char message[1024];
+  const int rc = readme_run_checked(&a, batch, dt, 10, NULL, NULL, message, sizeof message);
+  printf("readme checked: rc %d: %s\n", rc, message);
   for (int i = 0; i < README_NUM_NEURONS; ++i) {
     free(a.x[i]);
     free(a.xhat[i]);
@@ -77,6 +88,18 @@ static int run_dense_am(const char* params_dir) {
     step += checkpoints[c];
     print_energies("dense_am", step, a.energy, sizeof(dense_am_real) == 4, batch);
   }
+  /* dt 5 overshoots: with the energy guard each rise is undone and dt halved (as hamux::run). */
+  for (int i = 0; i < DENSE_AM_NUM_NEURONS; ++i) INIT(dense_am_real, a.x[i], batch, DENSE_AM_NEURON_SIZE(i));
+  hamux_aot_free(a.workspace);
+  a.workspace = hamux_aot_alloc(dense_am_checked_workspace_bytes(batch));
+  hamux_aot_check_options o = hamux_aot_check_defaults();
+  o.energy_guard = 1;
+  hamux_aot_run_result r;
+  char message[1024];
+  const int rc = dense_am_run_checked(&a, batch, 5.0, 40, &o, &r, message, sizeof message);
+  printf("dense_am guarded: rc %d steps %lld dt %.17g guard events %d%s%s\n", rc, (long long)r.steps, r.dt,
+         r.num_guard, rc ? ": " : "", message);
+  for (int64_t b = 0; b < batch; ++b) printf("dense_am guarded sample %lld energy %.9g\n", (long long)b, (double)a.energy[b]);
   for (int i = 0; i < DENSE_AM_NUM_NEURONS; ++i) {
     free(a.x[i]);
     free(a.xhat[i]);

@@ -2,8 +2,9 @@
 //  - every contract model: `cc -std=c11 -Wall -Wextra -Werror` compiles tests/aot/driver.c
 //    against the generated header and links the object with -lm; its results are the
 //    JIT's (same tolerance as aot_jit_test.cpp);
-//  - the example (examples/aot): runs, its energies are the JIT's and never increase, and
-//    the binary needs no LLVM (NEEDED entries, symbol table).
+//  - the example (examples/aot): runs, its energies are the JIT's and never increase, its
+//    checked runs (a NaN state; the energy guard at dt 5) end as hamux::run's, and the binary
+//    needs no LLVM (NEEDED entries, symbol table).
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -13,35 +14,13 @@
 #include <regex>
 
 #include "aot_support.h"
+#include "hamux/hamux.h"
 
 namespace hamux::aot_test {
 namespace {
 
 constexpr double kTolF32 = 1e-4;
 constexpr double kTolF64 = 1e-12;
-
-struct Scratch {
-  std::string path;
-  Scratch() {
-    std::string tmpl = std::filesystem::temp_directory_path().string() + "/hamux_aot_XXXXXX";
-    path = mkdtemp(tmpl.data()) ? tmpl : throw std::runtime_error("mkdtemp failed");
-  }
-  ~Scratch() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
-
-// Runs a shell command; returns its exit status and what it printed (stdout + stderr).
-std::pair<int, std::string> shell(const std::string& command) {
-  std::string out;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  const int raw = pclose(p);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
-}
 
 template <class T>
 void write_raw(std::FILE* f, const std::vector<T>& v) {
@@ -131,6 +110,22 @@ TEST(CHeader, CompilesAsCpp) {
   }
 }
 
+// And valid C99 (the checked run included), both modes: the checked run's driver compiles with
+// -std=c99 -pedantic in aot_checked_test.cpp, with embedded params only.
+TEST(CHeader, CompilesAsC99) {
+  for (bool embed : {true, false}) {
+    Scratch dir;
+    const Model m = model_as("readme.json", "");
+    codegen::AotOptions o;
+    o.prefix = "m";
+    o.embed_params = embed;
+    codegen::write_aot(codegen::compile_aot(m, o), m, dir.path);
+    auto [status, log] = shell("cc -std=c99 -pedantic -fsyntax-only -Wall -Wextra -Werror -I'" + dir.path + "' '" +
+                               std::string(HAMUX_SOURCE_DIR) + "/tests/aot/driver.c'");
+    EXPECT_EQ(status, 0) << log;
+  }
+}
+
 #ifdef HAMUX_AOT_EXAMPLE
 // "readme step 10 sample 0 energy -1.234" -> energies[{model, step, sample}]
 std::map<std::tuple<std::string, int64_t, int64_t>, double> parse_energies(const std::string& out) {
@@ -187,6 +182,62 @@ TEST(AotExample, PrintsTheJitEnergies) {
     }
   }
   EXPECT_NE(out.find("readme relaxed in "), std::string::npos) << out;
+}
+
+// The states of a Case as hamux States of `ham` (the same model).
+States states_of(const Ham& ham, const Case<float>& c) {
+  States s = ham.zeros(c.batch);
+  for (size_t i = 0; i < ham.neurons().size(); ++i) {
+    Shape shape = ham.neurons()[i].shape;
+    shape.insert(shape.begin(), c.batch);
+    s.set(ham.neurons()[i].name, Tensor<double>(shape, std::vector<double>(c.x[i].begin(), c.x[i].end())));
+  }
+  return s;
+}
+
+TEST(AotExample, CheckedRunsAreTheJits) {
+  auto [status, out] = shell(std::string("'") + HAMUX_AOT_EXAMPLE + "' '" + HAMUX_AOT_EXAMPLE_KERNELS + "'");
+  ASSERT_EQ(status, 0) << out;
+  // readme from a NaN state: hamux::run's message.
+  const Ham readme = Ham::load(std::string(HAMUX_MODELS_DIR) + "/readme.json");
+  Case<float> c = example_case<float>(readme.model(), 1);
+  c.x[0][0] = NAN;
+  States s = states_of(readme, c);
+  RunOptions o;
+  o.steps = 10;
+  o.dt = 0.1;
+  std::string cause = "no error";
+  try {
+    run(readme, s, o);
+  } catch (const Error& e) {
+    cause = e.cause();
+  }
+  EXPECT_EQ(cause, "neuron 'input', sample 0: state is nan at step 0");
+  EXPECT_NE(out.find("readme checked: rc 1: " + cause + "\n"), std::string::npos) << out;
+  // dense_am at dt 5 with the guard: the JIT's events and final dt; the energy went down.
+  const Ham dense = Ham::load(std::string(HAMUX_MODELS_DIR) + "/dense_am.json");
+  States d = states_of(dense, example_case<float>(dense.model(), 2));
+  const std::vector<double> start = d.energy();
+  o.steps = 40;
+  o.dt = 5;
+  o.energy_guard = true;
+  const RunReport r = run(dense, d, o);
+  ASSERT_FALSE(r.guard.empty());
+  char line[128];
+  std::snprintf(line, sizeof line, "dense_am guarded: rc 0 steps 40 dt %.17g guard events %d\n", r.dt,
+                static_cast<int>(r.guard.size()));
+  EXPECT_NE(out.find(line), std::string::npos) << line << out;
+  const std::vector<double> end = d.energy();
+  std::regex energy(R"(dense_am guarded sample (\d+) energy (\S+))");
+  int samples = 0;
+  for (std::sregex_iterator it(out.begin(), out.end(), energy), stop; it != stop; ++it, ++samples) {
+    const size_t b = std::stoul((*it)[1]);
+    const double e = std::stod((*it)[2]);
+    ASSERT_LT(b, end.size());
+    EXPECT_NEAR(e, end[b], kTolF32 * (1 + std::abs(end[b]))) << "sample " << b;
+    EXPECT_LE(e, start[b]) << "sample " << b;
+  }
+  EXPECT_EQ(samples, 2) << out;
 }
 
 TEST(AotExample, LinksNoLlvm) {

@@ -1,5 +1,5 @@
-// tests/aot/aot_support.h - shared pieces of the AOT tests: contract models, JIT reference
-// runs, loading an AOT object into this process, comparisons.
+// tests/aot/aot_support.h - shared pieces of the AOT tests: scratch folders and shell commands,
+// contract models, JIT reference runs, loading an AOT object into this process, comparisons.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,7 +9,12 @@
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 
+#include <sys/wait.h>
+
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -25,6 +30,29 @@
 #include "interp/interpreter.h"
 
 namespace hamux::aot_test {
+
+struct Scratch {
+  std::string path;
+  Scratch() {
+    std::string tmpl = std::filesystem::temp_directory_path().string() + "/hamux_aot_XXXXXX";
+    path = mkdtemp(tmpl.data()) ? tmpl : throw std::runtime_error("mkdtemp failed");
+  }
+  ~Scratch() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
+// Runs a shell command; returns its exit status and what it printed (stdout + stderr).
+inline std::pair<int, std::string> shell(const std::string& command) {
+  std::string out;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (!p) return {-1, ""};
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  const int raw = pclose(p);
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+}
 
 inline const std::vector<std::string>& contract_models() {
   static const std::vector<std::string> m = {"readme.json",       "classical_hopfield.json",

@@ -34,10 +34,7 @@ int run_eval(const std::vector<std::string>& args) {
     std::cout << kUsage;
     return 0;
   }
-  if (parsed.positional.empty()) throw UsageError("missing training file", kUsage);
-  if (parsed.positional.size() > 1) throw UsageError("too many arguments", kUsage);
-  TrainFile f = load_train_file(parsed.positional[0]);
-  apply_overrides(parsed, f.options, kUsage);
+  TrainFile f = load_training_file(parsed, kUsage);
   auto opt = [&](const char* name) {
     auto it = parsed.options.find(name);
     return it == parsed.options.end() ? std::string() : it->second;

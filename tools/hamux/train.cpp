@@ -101,10 +101,7 @@ int run_train(const std::vector<std::string>& raw) {
     std::cout << kUsage;
     return 0;
   }
-  if (parsed.positional.empty()) throw UsageError("missing training file", kUsage);
-  if (parsed.positional.size() > 1) throw UsageError("too many arguments", kUsage);
-  TrainFile f = load_train_file(parsed.positional[0]);
-  apply_overrides(parsed, f.options, kUsage);
+  TrainFile f = load_training_file(parsed, kUsage);
   TrainOptions& o = f.options;
   if (auto it = parsed.options.find("--out"); it != parsed.options.end()) o.out_dir = it->second;
   if (o.out_dir.empty()) o.out_dir = "train-out";

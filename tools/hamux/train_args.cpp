@@ -8,7 +8,11 @@
 
 namespace hamux::cli {
 
-void apply_overrides(const ParsedArgs& parsed, TrainOptions& o, const std::string& usage) {
+TrainFile load_training_file(const ParsedArgs& parsed, const std::string& usage) {
+  if (parsed.positional.empty()) throw UsageError("missing training file", usage);
+  if (parsed.positional.size() > 1) throw UsageError("too many arguments", usage);
+  TrainFile f = load_train_file(parsed.positional[0]);
+  TrainOptions& o = f.options;
   auto opt = [&](const char* name) -> const std::string* {
     auto it = parsed.options.find(name);
     return it == parsed.options.end() ? nullptr : &it->second;
@@ -27,6 +31,7 @@ void apply_overrides(const ParsedArgs& parsed, TrainOptions& o, const std::strin
       throw UsageError("option '--lr' expects a positive number, got '" + *v + "'", usage);
     o.optimizer.lr = lr;
   }
+  return f;
 }
 
 }  // namespace hamux::cli

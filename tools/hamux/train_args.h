@@ -9,7 +9,8 @@
 
 namespace hamux::cli {
 
-// Applies --epochs, --batch, --lr, --seed and --threads when given. Throws UsageError.
-void apply_overrides(const ParsedArgs& parsed, TrainOptions& o, const std::string& usage);
+// The training file named by the one positional argument, with --epochs, --batch, --lr,
+// --seed and --threads applied when given. Throws UsageError, or Error for a bad file.
+TrainFile load_training_file(const ParsedArgs& parsed, const std::string& usage);
 
 }  // namespace hamux::cli

@@ -46,15 +46,6 @@ ArraySource src(const std::string& file, const std::string& member = "", const S
   return a;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
 TEST(Dataset, ReadsIntegerNpyNpzMembersAndIdxPlainOrGzipped) {
   Scratch s;
   std::string i8;

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "frontend/npy.h"
@@ -85,6 +86,16 @@ struct Scratch {
     return path(name);
   }
 };
+
+// The message of the hamux::Error that f throws, or "no error".
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
 
 // Every param's values, exactly.
 inline std::map<std::string, std::vector<double>> params_of(const Ham& ham) {
