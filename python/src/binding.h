@@ -90,5 +90,6 @@ void bind_model(nb::module_& m);
 void bind_states(nb::module_& m);
 void bind_run(nb::module_& m);
 void bind_gradients(nb::module_& m);
+void bind_training(nb::module_& m);
 
 }  // namespace hamuxpy

@@ -36,4 +36,5 @@ NB_MODULE(_core, m) {
   hamuxpy::bind_states(m);
   hamuxpy::bind_run(m);
   hamuxpy::bind_gradients(m);
+  hamuxpy::bind_training(m);
 }
