@@ -79,21 +79,26 @@ Tensor<double> parse_idx(const std::string& bytes, const std::string& path) {
   return t;
 }
 
-Tensor<double> read_array(const std::string& array, const ArraySource& src) {
+// `archives`: the .npz files read so far, so that several arrays of one archive read it once.
+Tensor<double> read_array(const std::string& array, const ArraySource& src,
+                          std::map<std::string, std::map<std::string, Tensor<double>>>& archives) {
   const std::string& path = src.file;
   if (ends_with(path, ".npz")) {
-    NpzLimits limits;
-    limits.integers = true;
-    limits.max_elements = [](const std::string&) { return kMaxDataElements; };
+    if (!archives.count(path)) {
+      NpzLimits limits;
+      limits.integers = true;
+      limits.max_elements = [](const std::string&) { return kMaxDataElements; };
+      archives[path] = read_npz(path, limits);
+    }
+    std::map<std::string, Tensor<double>>& arrays = archives[path];
     const std::string key = src.member.empty() ? array : src.member;
-    auto arrays = read_npz(path, limits);
     auto it = arrays.find(key);
     if (it == arrays.end()) {
       std::string have;
       for (const auto& [k, v] : arrays) have += (have.empty() ? "" : ", ") + k;
       throw Error(path, "no array '" + key + "' (it has: " + (have.empty() ? "none" : have) + ")");
     }
-    return std::move(it->second);
+    return it->second;  // a copy: another array may name the same member
   }
   if (!src.member.empty()) throw Error(path, "'member' applies to .npz files only");
   std::string bytes = read_regular_file(path, kMaxDataFileBytes, "a data file may take");
@@ -125,8 +130,9 @@ Dataset Dataset::slice(int64_t begin, int64_t end, const std::string& new_name) 
 Dataset load_dataset(const std::string& name, const std::map<std::string, ArraySource>& sources) {
   Dataset d;
   d.name = name;
+  std::map<std::string, std::map<std::string, Tensor<double>>> archives;
   for (const auto& [array, src] : sources) {
-    Tensor<double> t = read_array(array, src);
+    Tensor<double> t = read_array(array, src, archives);
     const std::string where = name + ": array '" + array + "' (" + src.file + ")";
     if (t.shape.empty()) throw Error(where, "is a scalar; a data array has a sample axis first");
     if (!src.sample_shape.empty()) {

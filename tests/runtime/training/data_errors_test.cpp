@@ -69,6 +69,15 @@ TEST(Dataset, ReadsIntegerNpyNpzMembersAndIdxPlainOrGzipped) {
   write_npz(s.path("d.npz"), {{"x", t}}, true);
   Dataset z = load_dataset("train data", {{"inputs", src(s.path("d.npz"), "x")}});
   EXPECT_EQ(z.arrays["inputs"].data, t.data);
+  // Two arrays of one archive (read once), one of them naming the same member again.
+  Tensor<double> u(Shape{3});
+  u.data = {7, 8, 9};
+  write_npz(s.path("two.npz"), {{"x", t}, {"y", u}}, false);
+  Dataset both = load_dataset("train data", {{"x", src(s.path("two.npz"))}, {"y", src(s.path("two.npz"))},
+                                             {"again", src(s.path("two.npz"), "y")}});
+  EXPECT_EQ(both.arrays["x"].data, t.data);
+  EXPECT_EQ(both.arrays["y"].data, u.data);
+  EXPECT_EQ(both.arrays["again"].data, u.data);
 }
 
 TEST(Dataset, FileErrorsNameTheFileAndTheCause) {
