@@ -11,6 +11,7 @@
 // after each step, so the result is bit-identical for any number of threads.
 #include "hamux/gradients.h"
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <mutex>
@@ -18,6 +19,7 @@
 
 #include "autodiff/backward_step.h"
 #include "autodiff/grad.h"
+#include "autodiff/outer_terms.h"
 #include "codegen/jit/jit.h"
 #include "codegen/loops/lower.h"
 #include "frontend/json_util.h"
@@ -62,32 +64,113 @@ struct LossKernel {
   std::vector<int> param_output;  // per model param: its output, or -1 (the loss does not read it)
 };
 
-struct Kernels {
-  autodiff::BackwardStep backward;
-  GraphKernel step_vjp;  // outputs: state adjoints (n), then param gradients (model.params)
-  std::mutex mu;
-  std::map<std::string, std::shared_ptr<const LossKernel>> losses;  // by spec text
-  // The backward kernel's output buffers (per-sample param gradients: batch x params
-  // elements, often tens of MB), kept between calls: allocating and zeroing them afresh for
-  // every step was most of a training step's time (page faults, memset).
+// How a param's per-sample gradient reaches its sum over the batch (autodiff/outer_terms.h):
+// the outer-product terms as GEMMs over the batch of two kernel outputs, the rest as a
+// per-sample output added up in sample order.
+struct ParamPlan {
+  int rest = -1;  // the output with the per-sample remainder, or -1 (none)
+  struct Outer {
+    int u, v;           // outputs: [batch, rows] and [batch, cols]
+    int64_t rows, cols;  // the gradient is [rows, cols] (row-major)
+    double scale;
+    // Which operand changes from step to step. An operand that reads only params, rates
+    // and the states of held neurons is the same at every step, so sum_t u (x) v_t =
+    // u (x) sum_t v_t: the changing one is summed per sample and contracted once at the end.
+    enum class Deferred { No, SumV, SumU } deferred;
+  };
+  std::vector<Outer> outer;
+};
+
+// The kernels for one set of held neurons (every element clamped in every sample: rate 0).
+struct Variant {
+  std::vector<bool> held;
+  // The forward step with the held neurons' updates dropped (their contractions are not
+  // computed); null when nothing is held (the Ham's own kernel).
+  std::unique_ptr<codegen::StepKernel> forward;
+  GraphKernel step_vjp;
+  std::vector<int> adjoint_output;  // per neuron: its output, or -1 (held, not asked for)
+  std::vector<ParamPlan> params;    // per model param
+  // The backward kernel's output buffers (often MBs), kept between calls so that a step
+  // does not page-fault and zero them afresh.
   std::mutex buffers_mu;
   std::vector<std::vector<std::vector<float>>> buffers32;
   std::vector<std::vector<std::vector<double>>> buffers64;
+};
+
+struct Kernels {
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<const LossKernel>> losses;  // by spec text
+  std::map<std::string, std::shared_ptr<Variant>> variants;          // by held set (+ "s": state gradients)
 };
 
 std::mutex g_build_mu;  // guards the lazy creation of Ham::Impl::gradient_kernels
 
 Kernels& kernels_of(Ham::Impl& ham) {
   std::lock_guard<std::mutex> lock(g_build_mu);
-  if (!ham.gradient_kernels) {
-    auto k = std::make_shared<Kernels>();
-    k->backward = autodiff::derive_backward_step(ham.model, ham.derivation);
-    std::vector<ir::NodePtr> outs = k->backward.state_adjoint;
-    outs.insert(outs.end(), k->backward.param_grad.begin(), k->backward.param_grad.end());
-    k->step_vjp = compile_graphs(outs, ham.model.dtype);
-    ham.gradient_kernels = k;
-  }
+  if (!ham.gradient_kernels) ham.gradient_kernels = std::make_shared<Kernels>();
   return *static_cast<Kernels*>(ham.gradient_kernels.get());
+}
+
+// Whether `g` reads no input but the states x_i (i < n) of held neurons.
+bool step_invariant(const ir::NodePtr& g, const std::vector<bool>& held) {
+  for (const ir::Node* node : ir::topological_order({g}))
+    if (node->op == ir::Op::Input) {
+      const size_t i = static_cast<size_t>(node->attrs.index);
+      if (i >= held.size() || !held[i]) return false;
+    }
+  return true;
+}
+
+std::shared_ptr<Variant> build_variant(Ham::Impl& ham, const std::vector<bool>& held, bool state_gradients) {
+  const Model& m = ham.model;
+  const size_t n = m.neurons.size();
+  auto v = std::make_shared<Variant>();
+  v->held = held;
+  const autodiff::BackwardStep b = autodiff::derive_backward_step(m, ham.derivation, held);
+  std::vector<ir::NodePtr> outs;
+  std::map<const ir::Node*, int> output_of;  // one output per distinct graph
+  auto output = [&](const ir::NodePtr& g) {
+    auto [it, fresh] = output_of.emplace(g.get(), static_cast<int>(outs.size()));
+    if (fresh) outs.push_back(g);
+    return it->second;
+  };
+  // The adjoints get outputs of their own (the runtime swaps their buffers with the states').
+  for (size_t i = 0; i < n; ++i) {
+    const bool wanted = !held[i] || state_gradients;
+    v->adjoint_output.push_back(wanted ? static_cast<int>(outs.size()) : -1);
+    if (wanted) outs.push_back(b.state_adjoint[i]);
+  }
+  for (size_t p = 0; p < m.params.size(); ++p) {
+    const autodiff::OuterSplit split = autodiff::split_outer_terms(b.param_grad[p]);
+    ParamPlan plan;
+    if (split.rest && !(split.rest->op == ir::Op::Const && split.rest->attrs.value == 0.0))
+      plan.rest = output(split.rest);
+    for (const autodiff::OuterTerm& t : split.outer) {
+      using D = ParamPlan::Outer::Deferred;
+      const D deferred = step_invariant(t.u, held) ? D::SumV : step_invariant(t.v, held) ? D::SumU : D::No;
+      plan.outer.push_back({output(t.u), output(t.v), num_elements(t.u->shape), num_elements(t.v->shape),
+                            t.scale, deferred});
+    }
+    v->params.push_back(std::move(plan));
+  }
+  v->step_vjp = compile_graphs(outs, m.dtype);
+  if (std::find(held.begin(), held.end(), true) != held.end()) {
+    Derivation d = ham.derivation;
+    for (size_t i = 0; i < n; ++i)
+      if (held[i]) d.update[i] = ir::constant(0.0, m.dtype, m.neurons[i].shape);
+    v->forward = std::make_unique<codegen::StepKernel>(m, d);
+  }
+  return v;
+}
+
+Variant& variant_of(Ham::Impl& ham, Kernels& k, const std::vector<bool>& held, bool state_gradients) {
+  std::string key;
+  for (bool h : held) key += h ? '1' : '0';
+  if (state_gradients) key += 's';
+  std::lock_guard<std::mutex> lock(k.mu);
+  auto it = k.variants.find(key);
+  if (it == k.variants.end()) it = k.variants.emplace(key, build_variant(ham, held, state_gradients)).first;
+  return *it->second;
 }
 
 std::shared_ptr<const LossKernel> loss_kernel(Ham::Impl& ham, Kernels& k, const std::string& text) {
@@ -205,13 +288,26 @@ LossData<T> loss_data(const Ham::Impl& ham, const LossSpec& spec, const Loss& lo
   return d;
 }
 
+// Per neuron: every element is clamped (its mask is all 0; the mask is shared by the batch).
+std::vector<bool> held_neurons(const States::Impl& s) {
+  std::vector<bool> held;
+  auto all_zero = [](const auto& mask) {
+    return !mask.empty() && std::all_of(mask.begin(), mask.end(), [](auto v) { return v == 0; });
+  };
+  for (size_t i = 0; i < s.ham->model.neurons.size(); ++i)
+    held.push_back(s.ham->f64() ? all_zero(s.f64.mask[i]) : all_zero(s.f32.mask[i]));
+  return held;
+}
+
 // One gradient computation in the model's dtype T.
 template <class T>
 class GradientRun {
  public:
   GradientRun(Ham::Impl& ham, const States::Impl& initial, const Loss& loss, const GradientOptions& o)
       : ham_(ham), m_(ham.model), o_(o), n_(m_.neurons.size()), batch_(initial.batch),
-        k_(kernels_of(ham)), lk_(loss_kernel(ham, k_, loss.spec)), data_(loss_data<T>(ham, lk_->spec, loss, batch_)) {
+        k_(kernels_of(ham)), lk_(loss_kernel(ham, k_, loss.spec)), data_(loss_data<T>(ham, lk_->spec, loss, batch_)),
+        v_(variant_of(ham, k_, held_neurons(initial), o.state_gradients)),
+        step_(v_.forward ? v_.forward.get() : ham.kernel.get()) {
     const StateData<T>& d = const_cast<States::Impl&>(initial).data<T>();
     x0_ = d.x;
     mask_ = d.mask;
@@ -229,12 +325,13 @@ class GradientRun {
     }
     for (size_t p = 0; p < m_.params.size(); ++p) {
       acc_.emplace_back(num_elements(m_.params[p].shape), 0.0);
-      step_param_outputs_.push_back(static_cast<int>(n_ + p));
+      sums_.emplace_back(v_.params[p].outer.size());
+      rest_outputs_.push_back(v_.params[p].rest);
     }
-    std::lock_guard<std::mutex> lock(k_.buffers_mu);
+    std::lock_guard<std::mutex> lock(v_.buffers_mu);
     auto& pool = [&]() -> auto& {
-      if constexpr (sizeof(T) == 8) return k_.buffers64;
-      else return k_.buffers32;
+      if constexpr (sizeof(T) == 8) return v_.buffers64;
+      else return v_.buffers32;
     }();
     if (!pool.empty()) {
       out_ = std::move(pool.back());
@@ -243,9 +340,9 @@ class GradientRun {
   }
 
   ~GradientRun() {
-    std::lock_guard<std::mutex> lock(k_.buffers_mu);
-    if constexpr (sizeof(T) == 8) k_.buffers64.push_back(std::move(out_));
-    else k_.buffers32.push_back(std::move(out_));
+    std::lock_guard<std::mutex> lock(v_.buffers_mu);
+    if constexpr (sizeof(T) == 8) v_.buffers64.push_back(std::move(out_));
+    else v_.buffers32.push_back(std::move(out_));
   }
   GradientRun(const GradientRun&) = delete;
   GradientRun& operator=(const GradientRun&) = delete;
@@ -256,6 +353,7 @@ class GradientRun {
     if (!o_.backward) forward_only(r);
     else if (o_.method == GradientMethod::Bptt) bptt(r);
     else implicit(r);
+    flush_outer_terms();
     const double scale = lk_->spec.mean && batch_ > 0 ? 1.0 / static_cast<double>(batch_) : 1.0;
     for (double v : r.loss_per_sample) r.loss += v;
     r.loss *= scale;
@@ -301,13 +399,13 @@ class GradientRun {
     } else {
       for (const auto& p : ham_.params32) b.params.push_back(p.data());
     }
-    return ham_.kernel->bind(b, o_.dt);
+    return step_->bind(b, o_.dt);
   }
 
   // Advances the bound x by one step.
   void forward_step(const codegen::StepKernel::Bound& bound) const {
     pool_->run(static_cast<int>(blocks_), [&](int blk) {
-      ham_.kernel->run(bound, blk * block_, std::min(batch_, (blk + 1) * block_), 1);
+      step_->run(bound, blk * block_, std::min(batch_, (blk + 1) * block_), 1);
     });
   }
 
@@ -454,19 +552,127 @@ class GradientRun {
       in[static_cast<int>(n_ + i)] = a[i].data();
     }
     std::vector<std::vector<T>>& out = out_;
-    run_graphs(k_.step_vjp, in, out, prep);
+    run_graphs(v_.step_vjp, in, out, prep);
     for (size_t i = 0; i < n_; ++i) {
-      for (int64_t j = 0; j < static_cast<int64_t>(out[i].size()); ++j)
-        if (!std::isfinite(out[i][j]))
+      const int k = v_.adjoint_output[i];
+      if (k < 0) continue;  // a held neuron's adjoint feeds nothing (its rate is 0)
+      for (int64_t j = 0; j < static_cast<int64_t>(out[k].size()); ++j)
+        if (!std::isfinite(out[k][j]))
           throw Error("neuron '" + m_.neurons[i].name + "'", "sample " + std::to_string(j / elems_[i]) +
-                                                             ": adjoint is " + fmt(out[i][j]) + " at step " +
+                                                             ": adjoint is " + fmt(out[k][j]) + " at step " +
                                                              std::to_string(step));
-      a[i].swap(out[i]);  // out[i] keeps a buffer of the same size for the next step
+      a[i].swap(out[k]);  // out[k] keeps a buffer of the same size for the next step
     }
-    accumulate(out, step_param_outputs_, step, false);
+    accumulate(out, rest_outputs_, step, false);
+    add_outer_terms(out, step);
     int64_t bytes = 0;
     for (const auto& v : out) bytes += static_cast<int64_t>(v.capacity() * sizeof(T));
+    for (const auto& p : sums_)
+      for (const OuterSums& o : p)
+        bytes += static_cast<int64_t>(o.changing.capacity() * sizeof(double) + o.fixed.capacity() * sizeof(T));
     return bytes + state_bytes();  // plus the adjoints moved out of `out`
+  }
+
+  // acc (row-major [rows, cols], float64) += scale * U^T V over the batch; U is [batch, rows],
+  // V [batch, cols]. One GEMM per fixed band of rows: the bands do not depend on the thread
+  // count and each is the same Eigen call whichever thread runs it, so neither do the bits.
+  template <class S>
+  void add_outer_sum(std::vector<double>& acc, const S* u, const S* v, int64_t rows, int64_t cols, double scale) {
+    using Matrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const Eigen::Map<const Matrix> U(u, batch_, rows), V(v, batch_, cols);
+    constexpr int64_t kBand = 64;
+    const int bands = static_cast<int>((rows + kBand - 1) / kBand);
+    pool_->run(bands, [&](int band) {
+      const int64_t r0 = band * kBand, rc = std::min(kBand, rows - r0);
+      const Matrix g = U.middleCols(r0, rc).transpose() * V;
+      double* a = acc.data() + r0 * cols;
+      for (int64_t i = 0; i < rc * cols; ++i) a[i] += scale * static_cast<double>(g.data()[i]);
+    });
+  }
+
+  // The outer-product terms of one backward step: contracted now, or their changing operand
+  // added to its per-sample sum over the steps (contracted once, by flush_outer_terms).
+  void add_outer_terms(const std::vector<std::vector<T>>& out, int64_t step) {
+    using D = ParamPlan::Outer::Deferred;
+    for (size_t p = 0; p < m_.params.size(); ++p) {
+      const ParamPlan& plan = v_.params[p];
+      bool suspect = false;
+      for (size_t t = 0; t < plan.outer.size(); ++t) {
+        const ParamPlan::Outer& o = plan.outer[t];
+        const std::vector<T>& u = out[o.u];
+        const std::vector<T>& v = out[o.v];
+        suspect = suspect || !all_finite(u) || !all_finite(v);
+        if (o.deferred == D::No) {
+          add_outer_sum(acc_[p], u.data(), v.data(), o.rows, o.cols, o.scale);
+          continue;
+        }
+        OuterSums& sum = sums_[p][t];
+        const std::vector<T>& changing = o.deferred == D::SumV ? v : u;
+        if (sum.fixed.empty()) {
+          sum.fixed = o.deferred == D::SumV ? u : v;
+          sum.changing.assign(changing.size(), 0.0);
+        }
+        const int64_t e = static_cast<int64_t>(changing.size());
+        constexpr int64_t kRange = 1 << 14;
+        pool_->run(static_cast<int>((e + kRange - 1) / kRange), [&](int r) {
+          const int64_t lo = r * kRange, hi = std::min(e, lo + kRange);
+          for (int64_t j = lo; j < hi; ++j) sum.changing[j] += static_cast<double>(changing[j]);
+        });
+      }
+      if (suspect) name_bad_gradient(p, out, step);
+    }
+  }
+
+  // The deferred outer-product terms: the fixed operand against the changing one summed over
+  // the steps.
+  void flush_outer_terms() {
+    using D = ParamPlan::Outer::Deferred;
+    for (size_t p = 0; p < m_.params.size(); ++p)
+      for (size_t t = 0; t < v_.params[p].outer.size(); ++t) {
+        const ParamPlan::Outer& o = v_.params[p].outer[t];
+        OuterSums& sum = sums_[p][t];
+        if (o.deferred == D::No || sum.fixed.empty()) continue;
+        const std::vector<T> changing(sum.changing.begin(), sum.changing.end());
+        if (o.deferred == D::SumV) add_outer_sum(acc_[p], sum.fixed.data(), changing.data(), o.rows, o.cols, o.scale);
+        else add_outer_sum(acc_[p], changing.data(), sum.fixed.data(), o.rows, o.cols, o.scale);
+        sum = OuterSums{};
+      }
+    for (size_t p = 0; p < m_.params.size(); ++p)
+      if (!v_.params[p].outer.empty() && !all_finite(acc_[p]))
+        throw Error("param '" + m_.params[p].name + "'",
+                    "the gradient summed over the batch is not finite (every per-sample term is: the sum "
+                    "overflows " + std::string(sizeof(T) == 4 ? "float32" : "float64") + ")");
+  }
+
+  template <class S>
+  static bool all_finite(const std::vector<S>& v) {
+    bool ok = true;
+    for (S x : v) ok &= std::isfinite(x);  // no early exit: vectorised
+    return ok;
+  }
+
+  // A kernel output of this step holds a nan or inf: names the first non-finite element of
+  // the per-sample gradient of param p (the rest plus its outer products) in sample order,
+  // as the per-sample sum did. Returns when there is none (0 * inf does not occur).
+  void name_bad_gradient(size_t p, const std::vector<std::vector<T>>& out, int64_t step) const {
+    const ParamPlan& plan = v_.params[p];
+    const int64_t e = static_cast<int64_t>(acc_[p].size());
+    std::vector<T> row(e);
+    for (int64_t s = 0; s < batch_; ++s) {
+      std::fill(row.begin(), row.end(), T(0));
+      if (plan.rest >= 0) std::copy_n(out[plan.rest].data() + s * e, e, row.begin());
+      for (const ParamPlan::Outer& o : plan.outer) {
+        const T* u = out[o.u].data() + s * o.rows;
+        const T* v = out[o.v].data() + s * o.cols;
+        for (int64_t i = 0; i < o.rows; ++i)
+          for (int64_t j = 0; j < o.cols; ++j) row[i * o.cols + j] += static_cast<T>(o.scale) * u[i] * v[j];
+      }
+      for (int64_t j = 0; j < e; ++j)
+        if (!std::isfinite(row[j]))
+          throw Error("param '" + m_.params[p].name + "'", "gradient is " + fmt(row[j]) + " at sample " +
+                                                            std::to_string(s) + ", element " + std::to_string(j) +
+                                                            ", step " + std::to_string(step));
+    }
   }
 
   void bptt(GradientResult& r) {
@@ -484,7 +690,7 @@ class GradientRun {
     }
     const int64_t stored = static_cast<int64_t>(checkpoints.size()) + (every > 1 ? every : 0);
     Xs a = loss_at(x, r);
-    const PreparedGraphs prep = prepare(k_.step_vjp);
+    const PreparedGraphs prep = prepare(v_.step_vjp);
     int64_t work = 0;
     for (int64_t c = static_cast<int64_t>(checkpoints.size()) - 1; c >= 0; --c) {
       const int64_t begin = c * every, end = std::min(T_, begin + every);
@@ -566,7 +772,7 @@ class GradientRun {
     // lambda = g + J^T lambda at the fixed point, iterated with the backward kernel; the
     // clamped elements of lambda never feed back (their rate is 0), so they are held at 0.
     const Xs g = loss_at(x, r);
-    const PreparedGraphs prep = prepare(k_.step_vjp);
+    const PreparedGraphs prep = prepare(v_.step_vjp);
     Xs lambda = g;
     std::vector<std::vector<double>> saved = acc_;  // the loss's own param terms
     int64_t it = 0;
@@ -613,8 +819,9 @@ class GradientRun {
       in[static_cast<int>(n_ + i)] = lambda[i].data();
     }
     std::vector<std::vector<T>>& out = out_;
-    run_graphs(k_.step_vjp, in, out, prep);
-    for (size_t i = 0; i < n_; ++i) lambda[i].swap(out[i]);
+    run_graphs(v_.step_vjp, in, out, prep);
+    for (size_t i = 0; i < n_; ++i)
+      if (v_.adjoint_output[i] >= 0) lambda[i].swap(out[v_.adjoint_output[i]]);
   }
 
   Ham::Impl& ham_;
@@ -625,13 +832,22 @@ class GradientRun {
   Kernels& k_;
   std::shared_ptr<const LossKernel> lk_;
   LossData<T> data_;
+  Variant& v_;
+  const codegen::StepKernel* step_;  // the forward step (held updates dropped)
   Xs x0_, mask_, rate_;
   std::vector<int64_t> elems_;
   int64_t block_ = 1, blocks_ = 0;
   std::unique_ptr<ThreadPool> pool_;
   std::vector<std::vector<double>> acc_;
   std::vector<std::vector<T>> out_;  // the backward kernel's outputs, reused by every step
-  std::vector<int> step_param_outputs_;  // the backward kernel's output of each param
+  // Per param, per outer term: the per-sample sum over the steps of the changing operand
+  // (float64, [batch, rows or cols]) and a copy of the fixed one; empty unless deferred.
+  struct OuterSums {
+    std::vector<double> changing;
+    std::vector<T> fixed;
+  };
+  std::vector<std::vector<OuterSums>> sums_;
+  std::vector<int> rest_outputs_;  // per param: the output of the per-sample rest, or -1
   int64_t peak_bytes_ = 0, loss_bytes_ = 0;
 };
 

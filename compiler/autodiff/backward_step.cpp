@@ -18,7 +18,7 @@ std::vector<ir::NodePtr> updates_of_states(const Model& model, const Derivation&
   return substitute_inputs(d.update, by_index);
 }
 
-BackwardStep derive_backward_step(const Model& model, const Derivation& d) {
+BackwardStep derive_backward_step(const Model& model, const Derivation& d, const std::vector<bool>& held) {
   const size_t n = model.neurons.size();
   const ir::DType dt = model.dtype;
   std::vector<ir::NodePtr> u = updates_of_states(model, d);
@@ -29,6 +29,7 @@ BackwardStep derive_backward_step(const Model& model, const Derivation& d) {
     const NeuronDef& nd = model.neurons[i];
     x[i] = ir::input(static_cast<int>(i), "x[" + nd.name + "]", nd.shape, dt);
     cot[i] = ir::input(static_cast<int>(n + i), "a[" + nd.name + "]", nd.shape, dt);
+    if (i < held.size() && held[i]) continue;  // r_i = 0
     ir::NodePtr r = ir::param(rate_param(nd.name), nd.shape, dt);
     ir::NodePtr term = ir::sum_all(ir::mul(u[i], ir::mul(r, cot[i])));
     s = s ? ir::add(s, term) : term;

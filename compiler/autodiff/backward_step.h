@@ -36,8 +36,12 @@ struct BackwardStep {
 // Name of the param leaf that carries r_i of a neuron: "rate[name]".
 std::string rate_param(const std::string& neuron);
 
-// Derives and simplifies the backward step of the model.
-BackwardStep derive_backward_step(const Model& model, const Derivation& derivation);
+// Derives and simplifies the backward step of the model. held[i] (optional, one flag per
+// neuron) says that every element of neuron i is clamped in every sample: its rate is 0, so
+// its update term drops out of s(x) (no contraction of the held neuron's update is left in
+// the graphs; for a classifier with a clamped image that is the largest one).
+BackwardStep derive_backward_step(const Model& model, const Derivation& derivation,
+                                  const std::vector<bool>& held = {});
 
 // The update graphs u_i as functions of the states alone (activations substituted), per
 // neuron; input i is x_i. Shared with tests and `hamux grad --backward`.

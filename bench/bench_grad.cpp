@@ -1,0 +1,97 @@
+// bench/bench_grad.cpp - loss + parameter gradient through the dynamics (hamux::gradients),
+// against the forward run of the same loss (GradientOptions::backward = false).
+//
+// grad/<case>/<way>/threads:<t>: one iteration is one hamux::gradients call on the whole
+// batch; the counter samples_per_s is batch / time. Cases:
+//   fashion   examples/training/fashion_classifier.json as the training of
+//             docs/performance.md ("Training against the JAX library") runs it: batch 100,
+//             image clamped (uniform pixels), 6 BPTT steps of dt 0.5, mean cross entropy of
+//             the labels' activation against seeded classes
+//   W2        dense_am.json, batch 128 of the workload's x0, 10 BPTT steps of dt 0.1, mean
+//             squared error of the last neuron's activation against 0.5
+// Ways: bptt (loss and gradients), forward (loss only).
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+
+#include "hamux/gradients.h"
+#include "hamux/hamux.h"
+#include "workloads.h"
+
+namespace hamux::bench {
+namespace {
+
+struct GradCase {
+  Ham ham;
+  States states;
+  Loss loss;
+  GradientOptions options;
+  int64_t batch;
+};
+
+GradCase fashion_case() {
+  LoadOptions lo;
+  lo.disk_cache = false;
+  Ham ham = Ham::load(models_dir() + "/../training/fashion_classifier.json", lo);
+  const int64_t batch = 100;
+  States s = ham.zeros(batch);
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> pixel(0.0, 1.0);
+  Tensor<double> images({batch, 784});
+  for (double& v : images.data) v = pixel(rng);
+  s.set("image", images);
+  s.clamp("image");
+  Loss loss;
+  loss.spec = R"({"neuron": "labels", "loss": "cross_entropy"})";
+  loss.target = Tensor<double>({batch});
+  for (int64_t i = 0; i < batch; ++i) loss.target.data[i] = static_cast<double>(rng() % 10);
+  GradientOptions o;
+  o.steps = 6;
+  o.dt = 0.5;
+  return {std::move(ham), std::move(s), std::move(loss), o, batch};
+}
+
+GradCase w2_case() {
+  LoadOptions lo;
+  lo.disk_cache = false;
+  Ham ham = Ham::load(models_dir() + "/dense_am.json", lo);
+  const int64_t batch = 128;
+  States s = ham.normal(batch, 3);
+  const NeuronInfo& last = ham.neurons().back();
+  Loss loss;
+  loss.spec = R"({"neuron": ")" + last.name + R"(", "loss": "squared_error"})";
+  loss.target = Tensor<double>(last.shape, 0.5);
+  GradientOptions o;
+  o.steps = 10;
+  o.dt = 0.1;
+  return {std::move(ham), std::move(s), std::move(loss), o, batch};
+}
+
+void bm_grad(benchmark::State& st, GradCase (*make)(), bool backward, int threads) {
+  GradCase c = make();
+  c.options.threads = threads;
+  c.options.backward = backward;
+  gradients(c.ham, c.states, c.loss, c.options);  // compiles the kernels
+  for (auto _ : st) benchmark::DoNotOptimize(gradients(c.ham, c.states, c.loss, c.options).loss);
+  st.counters["samples_per_s"] =
+      benchmark::Counter(static_cast<double>(c.batch), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+int register_grad_benchmarks() {
+  for (int t : {1, 2}) {
+    const std::string th = "/threads:" + std::to_string(t);
+    for (auto [name, make] : {std::pair{"fashion", &fashion_case}, std::pair{"W2", &w2_case}}) {
+      benchmark::RegisterBenchmark(("grad/" + std::string(name) + "/bptt" + th).c_str(), bm_grad, make, true, t)
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
+      benchmark::RegisterBenchmark(("grad/" + std::string(name) + "/forward" + th).c_str(), bm_grad, make, false, t)
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
+    }
+  }
+  return 0;
+}
+
+const int registered = register_grad_benchmarks();
+
+}  // namespace
+}  // namespace hamux::bench
