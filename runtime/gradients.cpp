@@ -353,11 +353,11 @@ class GradientRun {
     if (!o_.backward) forward_only(r);
     else if (o_.method == GradientMethod::Bptt) bptt(r);
     else implicit(r);
-    flush_outer_terms();
+    if (o_.backward) flush_outer_terms();
     const double scale = lk_->spec.mean && batch_ > 0 ? 1.0 / static_cast<double>(batch_) : 1.0;
     for (double v : r.loss_per_sample) r.loss += v;
     r.loss *= scale;
-    for (size_t p = 0; p < m_.params.size(); ++p) {
+    for (size_t p = 0; p < m_.params.size() && o_.backward; ++p) {
       Tensor<double> g(m_.params[p].shape);
       for (int64_t e = 0; e < g.size(); ++e) g.data[e] = acc_[p][e] * scale;
       r.params.emplace(m_.params[p].name, std::move(g));
@@ -411,10 +411,11 @@ class GradientRun {
 
   void check_states(const Xs& x, int64_t step) const {
     for (size_t i = 0; i < n_; ++i)
-      for (int64_t j = 0; j < static_cast<int64_t>(x[i].size()); ++j)
-        if (!std::isfinite(x[i][j]))
-          throw Error(m_.file, "neuron '" + m_.neurons[i].name + "', sample " + std::to_string(j / elems_[i]) +
-                                   ": state is " + fmt(x[i][j]) + " at step " + std::to_string(step));
+      if (!all_finite(x[i]))
+        for (int64_t j = 0; j < static_cast<int64_t>(x[i].size()); ++j)
+          if (!std::isfinite(x[i][j]))
+            throw Error(m_.file, "neuron '" + m_.neurons[i].name + "', sample " + std::to_string(j / elems_[i]) +
+                                     ": state is " + fmt(x[i][j]) + " at step " + std::to_string(step));
   }
 
   Xs fresh() const {
@@ -556,11 +557,12 @@ class GradientRun {
     for (size_t i = 0; i < n_; ++i) {
       const int k = v_.adjoint_output[i];
       if (k < 0) continue;  // a held neuron's adjoint feeds nothing (its rate is 0)
-      for (int64_t j = 0; j < static_cast<int64_t>(out[k].size()); ++j)
-        if (!std::isfinite(out[k][j]))
-          throw Error("neuron '" + m_.neurons[i].name + "'", "sample " + std::to_string(j / elems_[i]) +
-                                                             ": adjoint is " + fmt(out[k][j]) + " at step " +
-                                                             std::to_string(step));
+      if (!all_finite(out[k]))
+        for (int64_t j = 0; j < static_cast<int64_t>(out[k].size()); ++j)
+          if (!std::isfinite(out[k][j]))
+            throw Error("neuron '" + m_.neurons[i].name + "'", "sample " + std::to_string(j / elems_[i]) +
+                                                               ": adjoint is " + fmt(out[k][j]) + " at step " +
+                                                               std::to_string(step));
       a[i].swap(out[k]);  // out[k] keeps a buffer of the same size for the next step
     }
     accumulate(out, rest_outputs_, step, false);
@@ -646,9 +648,7 @@ class GradientRun {
 
   template <class S>
   static bool all_finite(const std::vector<S>& v) {
-    bool ok = true;
-    for (S x : v) ok &= std::isfinite(x);  // no early exit: vectorised
-    return ok;
+    return Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>>(v.data(), static_cast<Eigen::Index>(v.size())).allFinite();
   }
 
   // A kernel output of this step holds a nan or inf: names the first non-finite element of
@@ -695,7 +695,9 @@ class GradientRun {
     for (int64_t c = static_cast<int64_t>(checkpoints.size()) - 1; c >= 0; --c) {
       const int64_t begin = c * every, end = std::min(T_, begin + every);
       // States x_begin .. x_{end-1}: the checkpoint and those recomputed from it.
-      std::vector<Xs> segment{checkpoints[c]};
+      std::vector<Xs> segment;
+      if (every == 1) segment.push_back(std::move(checkpoints[c]));  // not needed again
+      else segment.push_back(checkpoints[c]);
       if (every > 1) {
         Xs y = checkpoints[c], yhat = fresh();
         const codegen::StepKernel::Bound seg = bind_step(y, yhat);
@@ -705,7 +707,7 @@ class GradientRun {
         }
       }
       for (int64_t t = end - 1; t >= begin; --t) work = std::max(work, backward_step(segment[t - begin], a, t + 1, prep));
-      if (every == 1) checkpoints.pop_back();  // all states: a stored state is not needed again
+      if (every == 1) checkpoints.pop_back();
     }
     note_bytes((stored + 2) * state_bytes() + work + loss_bytes_);
     if (o_.state_gradients) {
