@@ -10,10 +10,12 @@ run). jax*.json: the output of tools/golden/bench_jax.py in the same run, same t
 Prints Markdown: the machine, the step-time table per thread count (every engine, ratios,
 GFLOP/s against the machine's peak), the compile latencies and the convolution sweep.
 
-Peak FLOP rate of one core: measured by hamux_bench's peak/fma_f32 (independent FMA chains on
-64-byte vectors), which is what the percentages use. Also printed, the nominal peak: GHz x
-FLOPs/cycle, where FLOPs/cycle for float32 is 2 FMA units x (16 lanes with AVX-512, 8 with
-AVX2) x 2 = 64 (AVX-512) or 32 (AVX2), and the GHz is lscpu's model name ("@ 2.50GHz"), else
+Peak FLOP rate of one core: measured by hamux_bench's peak/fma_f32 (12 independent FMA chains
+in the widest vectors this CPU runs, chosen at run time; its label names the ISA and width),
+which is what the percentages use; peak/fma_f32_avx512 and _avx2 are printed beside it. Also
+printed, the nominal peak: GHz x FLOPs/cycle, where FLOPs/cycle for float32 is 2 FMA units x
+lanes x 2 = 64 (AVX-512, 16 lanes) or 32 (AVX2, 8 lanes) for the width that ran (from the flags
+when no peak was measured), and the GHz is lscpu's model name ("@ 2.50GHz"), else
 its max MHz, else /proc/cpuinfo's "cpu MHz" (a virtual machine's TSC rate, not its turbo clock).
 """
 import argparse
@@ -74,12 +76,16 @@ def cpu():
 
 
 def peak_measured(path):
-    """GFLOP/s of one core from hamux_bench's peak/fma_f32 benchmark (median), or None."""
+    """{benchmark: (GFLOP/s, label, lanes)} of hamux_bench's peak/fma_f32* benchmarks (medians):
+    "fma_f32" is the widest ISA this CPU runs (what the percentages use), "fma_f32_avx512" and
+    "fma_f32_avx2" name theirs. The label says the ISA and vector width that ran."""
     data = json.load(open(path))
-    vals = sorted(b["flops"] for b in data["benchmarks"]
-                  if b["run_name"].startswith("peak/fma_f32") and "flops" in b
-                  and b.get("aggregate_name", "median") == "median")
-    return vals[len(vals) // 2] / 1e9 if vals else None
+    found = {}
+    for b in data["benchmarks"]:
+        m = re.match(r"peak/(fma_f32\w*)/", b["run_name"])
+        if m and "flops" in b and b.get("aggregate_name", "median") == "median" and not b.get("error_occurred"):
+            found.setdefault(m.group(1), []).append((b["flops"] / 1e9, b.get("label", ""), int(b.get("lanes", 0))))
+    return {k: sorted(v)[len(v) // 2] for k, v in found.items()}
 
 
 def medians(path):
@@ -148,14 +154,19 @@ def machine(ctx, jax_versions, measured):
     lines.append(f"- Built with: {versions()} (Release, -O3 -march=native)")
     if jax_versions:
         lines.append(f"- JAX: {jax_versions}")
+    peak = measured.get("fma_f32") if measured else None
+    if peak and peak[2]:
+        per_cycle = 2 * 2 * peak[2]   # 2 FMA units x lanes x 2 FLOPs, at the vector width that ran
     nominal = ghz * per_cycle if ghz else None
-    if measured:
-        lines.append(f"- Peak of one core, float32, measured (`peak/fma_f32`: independent FMA chains): "
-                     f"{measured:.0f} GFLOP/s" + (f"; nominal {ghz} GHz x {per_cycle} FLOP/cycle = {nominal:.0f} GFLOP/s"
-                                                  if nominal else "") + ". The % of peak below is of the measured one.")
+    if peak:
+        others = "; ".join(f"{v[1].split(',')[0]} {v[0]:.0f}" for k, v in sorted(measured.items()) if k != "fma_f32")
+        lines.append(f"- Peak of one core, float32, measured (`peak/fma_f32`, {peak[1]}): "
+                     f"{peak[0]:.0f} GFLOP/s" + (f" (per ISA: {others} GFLOP/s)" if others else "")
+                     + (f"; nominal {ghz} GHz x {per_cycle} FLOP/cycle (2 FMA units x {peak[2]} lanes x 2) = "
+                        f"{nominal:.0f} GFLOP/s" if nominal else "") + ". The % of peak below is of the measured one.")
     elif nominal:
         lines.append(f"- Peak of one core, float32: {ghz} GHz x {per_cycle} FLOP/cycle = {nominal:.0f} GFLOP/s")
-    return "\n".join(lines), (measured or nominal)
+    return "\n".join(lines), (peak[0] if peak else nominal)
 
 
 def step_table(med, jax_t, threads, peak_core):
