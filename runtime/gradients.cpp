@@ -25,8 +25,10 @@
 #include "frontend/json_util.h"
 #include "frontend/loss.h"
 #include "graph/builder.h"
+#include "finite.h"
 #include "ham_impl.h"
 #include "passes/simplify.h"
+#include "step/held_terms.h"
 #include "thread_pool.h"
 
 namespace hamux {
@@ -87,6 +89,10 @@ struct Variant {
   // The forward step with the held neurons' updates dropped (their contractions are not
   // computed); null when nothing is held (the Ham's own kernel).
   std::unique_ptr<codegen::StepKernel> forward;
+  // The terms of the other updates that read only params and held neurons (W1^T image),
+  // computed once per call from the initial states and read by `forward` at every step
+  // (step/held_terms.h); no kernel when there are none.
+  GraphKernel terms;
   GraphKernel step_vjp;
   std::vector<int> adjoint_output;  // per neuron: its output, or -1 (held, not asked for)
   std::vector<ParamPlan> params;    // per model param
@@ -155,9 +161,11 @@ std::shared_ptr<Variant> build_variant(Ham::Impl& ham, const std::vector<bool>& 
   }
   v->step_vjp = compile_graphs(outs, m.dtype);
   if (std::find(held.begin(), held.end(), true) != held.end()) {
+    const codegen::HeldTerms t = codegen::hoist_held_terms(m, ham.derivation, held);
     Derivation d = ham.derivation;
     for (size_t i = 0; i < n; ++i)
-      if (held[i]) d.update[i] = ir::constant(0.0, m.dtype, m.neurons[i].shape);
+      d.update[i] = held[i] ? ir::constant(0.0, m.dtype, m.neurons[i].shape) : t.update[i];
+    if (!t.terms.empty()) v->terms = compile_graphs(t.terms, m.dtype);
     v->forward = std::make_unique<codegen::StepKernel>(m, d);
   }
   return v;
@@ -350,6 +358,7 @@ class GradientRun {
   GradientResult run() {
     GradientResult r;
     r.steps = o_.steps;
+    compute_terms();
     if (!o_.backward) forward_only(r);
     else if (o_.method == GradientMethod::Bptt) bptt(r);
     else implicit(r);
@@ -363,7 +372,7 @@ class GradientRun {
       r.params.emplace(m_.params[p].name, std::move(g));
     }
     if (!o_.backward) r.params.clear();
-    r.memory_bytes = peak_bytes_;
+    r.memory_bytes = peak_bytes_ + terms_bytes_;
     return r;
   }
 
@@ -386,6 +395,15 @@ class GradientRun {
   }
   void note_bytes(int64_t b) { peak_bytes_ = std::max(peak_bytes_, b); }
 
+  // The held terms of the forward step (Variant::terms), from the initial states.
+  void compute_terms() {
+    if (!v_.terms.kernel) return;
+    std::map<int, const T*> in;
+    for (auto& [index, slot] : v_.terms.input_slot) in[index] = x0_[index].data();
+    run_graphs(v_.terms, in, terms_, prepare(v_.terms));
+    for (const std::vector<T>& t : terms_) terms_bytes_ += static_cast<int64_t>(t.size() * sizeof(T));
+  }
+
   // The Ham's step kernel bound to the buffers x, xhat (the prologue computed once).
   codegen::StepKernel::Bound bind_step(Xs& x, Xs& xhat) const {
     codegen::StepKernel::Bindings b;
@@ -394,6 +412,7 @@ class GradientRun {
       b.xhat.push_back(xhat[i].data());
       b.mask.push_back(mask_[i].empty() ? nullptr : mask_[i].data());
     }
+    for (const std::vector<T>& t : terms_) b.terms.push_back(t.data());
     if constexpr (sizeof(T) == 8) {
       for (const auto& p : ham_.params64) b.params.push_back(p.data());
     } else {
@@ -646,11 +665,6 @@ class GradientRun {
                     "overflows " + std::string(sizeof(T) == 4 ? "float32" : "float64") + ")");
   }
 
-  template <class S>
-  static bool all_finite(const std::vector<S>& v) {
-    return Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>>(v.data(), static_cast<Eigen::Index>(v.size())).allFinite();
-  }
-
   // A kernel output of this step holds a nan or inf: names the first non-finite element of
   // the per-sample gradient of param p (the rest plus its outer products) in sample order,
   // as the per-sample sum did. Returns when there is none (0 * inf does not occur).
@@ -842,6 +856,8 @@ class GradientRun {
   std::unique_ptr<ThreadPool> pool_;
   std::vector<std::vector<double>> acc_;
   std::vector<std::vector<T>> out_;  // the backward kernel's outputs, reused by every step
+  std::vector<std::vector<T>> terms_;  // the held terms, [batch, ...] each (compute_terms)
+  int64_t terms_bytes_ = 0;
   // Per param, per outer term: the per-sample sum over the steps of the changing operand
   // (float64, [batch, rows or cols]) and a copy of the fixed one; empty unless deferred.
   struct OuterSums {

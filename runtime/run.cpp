@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "finite.h"
 #include "ham_impl.h"
 #include "step/run_messages.h"
 #include "thread_pool.h"
@@ -156,13 +157,13 @@ class Integrator {
 
   bool all_finite() const {
     for (const std::vector<T>& x : d_.x)
-      for (T v : x)
-        if (!std::isfinite(v)) return false;
+      if (!hamux::all_finite(x)) return false;
     return true;
   }
 
   // A NaN or inf anywhere stops the run, naming the first (sample, neuron) that has one.
   void check_finite(int64_t step) const {
+    if (all_finite()) return;  // the fast test; the loop below names the place
     for (int64_t b = 0; b < s_.batch; ++b) {
       for (size_t i = 0; i < d_.x.size(); ++i) {
         const int64_t n = s_.elements(static_cast<int>(i));

@@ -1,6 +1,7 @@
 // compiler/codegen/step.cpp - lowering and running the fused Euler step kernel.
 #include "step/step.h"
 
+#include <map>
 #include <set>
 #include <string>
 #include <unordered_set>
@@ -8,6 +9,7 @@
 #include "codegen/loops/lower.h"
 #include "graph/builder.h"
 #include "graph/internal_error.h"
+#include "step/held_terms.h"
 
 namespace hamux::codegen {
 
@@ -15,6 +17,8 @@ namespace {
 
 std::string rate_name(const NeuronDef& n) { return "$rate[" + n.name + "]"; }
 std::string mask_name(const NeuronDef& n) { return "$mask[" + n.name + "]"; }
+
+bool is_zero(const ir::NodePtr& g) { return g->op == ir::Op::Const && g->attrs.value == 0.0; }
 
 bool is_layout(ir::Op op) { return op == ir::Op::Broadcast || op == ir::Op::Reshape || op == ir::Op::Transpose; }
 
@@ -82,6 +86,16 @@ StepProgram lower_step_program(const Model& model, const Derivation& d, bool ene
     p.inputs[n + i] = xhat_buf.back();  // the update graphs read activations as input n+i
   }
   for (const ParamDef& pd : model.params) layout.param.push_back(slot(low.add_param(pd.name, pd.shape)));
+  // The held terms the updates read (inputs 2n + k, held_terms.h): batched inputs, in order.
+  std::map<int, const ir::Node*> terms;
+  for (const ir::Node* node : ir::topological_order(d.update))
+    if (node->op == ir::Op::Input && node->attrs.index >= 2 * n) terms[node->attrs.index] = node;
+  for (auto& [index, node] : terms) {
+    if (index != held_term_input(n, static_cast<int>(layout.term.size())))
+      HAMUX_INTERNAL("the update graphs of " + model.file + " read input " + std::to_string(index) +
+                     " but not every term before it");
+    layout.term.push_back(slot(low.add_input(index, node->attrs.name, node->shape)));
+  }
   for (const NeuronDef& nd : model.neurons) {
     layout.rate.push_back(slot(low.add_param(rate_name(nd), {})));
     layout.mask.push_back(slot(low.add_param(mask_name(nd), nd.shape)));
@@ -113,7 +127,10 @@ StepProgram lower_step_program(const Model& model, const Derivation& d, bool ene
   }
   for (int i = 0; i < n; ++i)
     if (reads_overwritten_state(p, fin[i], i, n)) low.materialise(p.body, low.rewritten(d.update[i]));
-  for (int i = 0; i < n; ++i) low.emit(p.body, fin[i], x_buf[i]);
+  // A held neuron's update is Const 0 (the variants of hamux::gradients): its state stays as
+  // it is, so nothing is written (x - rate * mask * 0 would read and write it every step).
+  for (int i = 0; i < n; ++i)
+    if (!is_zero(d.update[i])) low.emit(p.body, fin[i], x_buf[i]);
 
   // Epilogue: activations (and energy) of the final state. (Without the energy the body's
   // counts stay: the epilogue is then the body's activation stages, see below.)
@@ -158,11 +175,11 @@ StepKernel::StepKernel(const Model& model, const Derivation& derivation, const S
 
 namespace {
 
-void check_bindings(const StepKernel::Bindings& b, size_t neurons, size_t params) {
+void check_bindings(const StepKernel::Bindings& b, size_t neurons, size_t params, size_t terms) {
   if (b.x.size() != neurons || b.xhat.size() != neurons || (!b.mask.empty() && b.mask.size() != neurons) ||
-      b.params.size() != params)
+      b.params.size() != params || b.terms.size() != terms)
     HAMUX_INTERNAL("step bindings do not match the model (" + std::to_string(neurons) + " neurons, " +
-                   std::to_string(params) + " params)");
+                   std::to_string(params) + " params, " + std::to_string(terms) + " held terms)");
 }
 
 }  // namespace
@@ -170,7 +187,7 @@ void check_bindings(const StepKernel::Bindings& b, size_t neurons, size_t params
 // The slots without the prepared values (for a single call, which computes them itself).
 StepKernel::Bound StepKernel::bind_slots(const Bindings& b, double dt) const {
   const size_t n = tau_.size();
-  check_bindings(b, n, layout_.param.size());
+  check_bindings(b, n, layout_.param.size(), layout_.term.size());
   Bound bound;
   bound.slots.assign(layout_.slots, nullptr);
   bound.rate64.resize(n);
@@ -191,6 +208,7 @@ StepKernel::Bound StepKernel::bind_slots(const Bindings& b, double dt) const {
     }
   }
   for (size_t k = 0; k < layout_.param.size(); ++k) slots[layout_.param[k]] = const_cast<void*>(b.params[k]);
+  for (size_t k = 0; k < layout_.term.size(); ++k) slots[layout_.term[k]] = const_cast<void*>(b.terms[k]);
   if (layout_.energy >= 0) slots[layout_.energy] = b.energy;
   return bound;
 }

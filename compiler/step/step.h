@@ -34,10 +34,11 @@ struct StepOptions {
 
 // Which external slot of the step program holds what: per neuron its state x, its
 // activations xhat, its rate dt / tau and its mask; per model param (in model order) the
-// param; the energy output (-1 without). Made by the lowering, read by StepKernel's binding
+// param; per held term (held_terms.h: inputs 2n + k of the update graphs) its values; the
+// energy output (-1 without). Made by the lowering, read by StepKernel's binding
 // and by the generated C header (aot_header.h) alike.
 struct StepLayout {
-  std::vector<int> x, xhat, rate, mask, param;
+  std::vector<int> x, xhat, rate, mask, param, term;
   int energy = -1;
   int slots = 0;  // external slots in all
 };
@@ -63,11 +64,13 @@ class StepKernel {
   //  mask[i]: [...shape of neuron i], 1 where the state moves, 0 where it is clamped;
   //           nullptr means the whole neuron moves.
   //  params[k]: the values of model.params[k].
+  //  terms[k]: [batch, ...shape of term k], when the update graphs read held terms
+  //           (held_terms.h); the same at every step.
   //  energy: [batch], written when the kernel was built with StepOptions::energy; null
   //          skips computing it.
   struct Bindings {
     std::vector<void*> x, xhat;
-    std::vector<const void*> mask, params;
+    std::vector<const void*> mask, params, terms;
     void* energy = nullptr;
   };
 

@@ -300,7 +300,7 @@ TEST(StepKernel, BindingsThatContradictTheModelAreAnInternalError) {
   StepKernel::Bindings b;  // no buffer at all
   EXPECT_EQ(internal_message([&] { k.run(b, 0, 1, 0.1, 1); }),
             "step bindings do not match the model (" + std::to_string(m.neurons.size()) + " neurons, " +
-                std::to_string(m.params.size()) + " params)");
+                std::to_string(m.params.size()) + " params, 0 held terms)");
 }
 
 }  // namespace
