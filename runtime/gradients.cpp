@@ -25,7 +25,7 @@
 #include "frontend/json_util.h"
 #include "frontend/loss.h"
 #include "graph/builder.h"
-#include "finite.h"
+#include "support/finite.h"
 #include "ham_impl.h"
 #include "passes/simplify.h"
 #include "step/held_terms.h"
@@ -367,9 +367,8 @@ class GradientRun {
     for (double v : r.loss_per_sample) r.loss += v;
     r.loss *= scale;
     for (size_t p = 0; p < m_.params.size() && o_.backward; ++p) {
-      Tensor<double> g(m_.params[p].shape);
-      for (int64_t e = 0; e < g.size(); ++e) g.data[e] = acc_[p][e] * scale;
-      r.params.emplace(m_.params[p].name, std::move(g));
+      for (double& e : acc_[p]) e *= scale;
+      r.params.emplace(m_.params[p].name, Tensor<double>(m_.params[p].shape, std::move(acc_[p])));
     }
     if (!o_.backward) r.params.clear();
     r.memory_bytes = peak_bytes_ + terms_bytes_;
@@ -388,9 +387,11 @@ class GradientRun {
   };
 
 
-  int64_t state_bytes() const {
+  // The bytes of one set of states (moving_only: without the held neurons, as a checkpoint).
+  int64_t state_bytes(bool moving_only = false) const {
     int64_t b = 0;
-    for (int64_t e : elems_) b += e * batch_ * static_cast<int64_t>(sizeof(T));
+    for (size_t i = 0; i < n_; ++i)
+      if (!moving_only || !v_.held[i]) b += elems_[i] * batch_ * static_cast<int64_t>(sizeof(T));
     return b;
   }
   void note_bytes(int64_t b) { peak_bytes_ = std::max(peak_bytes_, b); }
@@ -435,6 +436,20 @@ class GradientRun {
           if (!std::isfinite(x[i][j]))
             throw Error(m_.file, "neuron '" + m_.neurons[i].name + "', sample " + std::to_string(j / elems_[i]) +
                                      ": state is " + fmt(x[i][j]) + " at step " + std::to_string(step));
+  }
+
+  // The states a BPTT checkpoint keeps: a held neuron's never change (x0_ has them), so
+  // they are not copied (for a classifier, the image is most of the state).
+  Xs stored_states(const Xs& x) const {
+    Xs s(n_);
+    for (size_t i = 0; i < n_; ++i)
+      if (!v_.held[i]) s[i] = x[i];
+    return s;
+  }
+  Xs with_held(Xs s) const {
+    for (size_t i = 0; i < n_; ++i)
+      if (v_.held[i]) s[i] = x0_[i];
+    return s;
   }
 
   Xs fresh() const {
@@ -568,7 +583,7 @@ class GradientRun {
   int64_t backward_step(const Xs& x, Xs& a, int64_t step, const PreparedGraphs& prep) {
     std::map<int, const T*> in;
     for (size_t i = 0; i < n_; ++i) {
-      in[static_cast<int>(i)] = x[i].data();
+      in[static_cast<int>(i)] = x[i].empty() && v_.held[i] ? x0_[i].data() : x[i].data();
       in[static_cast<int>(n_ + i)] = a[i].data();
     }
     std::vector<std::vector<T>>& out = out_;
@@ -698,7 +713,7 @@ class GradientRun {
     check_states(x, 0);
     const codegen::StepKernel::Bound bound = bind_step(x, xhat);
     for (int64_t t = 0; t < T_; ++t) {
-      if (t % every == 0) checkpoints.push_back(x);
+      if (t % every == 0) checkpoints.push_back(stored_states(x));
       forward_step(bound);
       check_states(x, t + 1);
     }
@@ -713,17 +728,17 @@ class GradientRun {
       if (every == 1) segment.push_back(std::move(checkpoints[c]));  // not needed again
       else segment.push_back(checkpoints[c]);
       if (every > 1) {
-        Xs y = checkpoints[c], yhat = fresh();
+        Xs y = with_held(checkpoints[c]), yhat = fresh();
         const codegen::StepKernel::Bound seg = bind_step(y, yhat);
         for (int64_t t = begin + 1; t < end; ++t) {
           forward_step(seg);
-          segment.push_back(y);
+          segment.push_back(stored_states(y));
         }
       }
       for (int64_t t = end - 1; t >= begin; --t) work = std::max(work, backward_step(segment[t - begin], a, t + 1, prep));
       if (every == 1) checkpoints.pop_back();
     }
-    note_bytes((stored + 2) * state_bytes() + work + loss_bytes_);
+    note_bytes(stored * state_bytes(true) + 2 * state_bytes() + work + loss_bytes_);
     if (o_.state_gradients) {
       const double scale = lk_->spec.mean && batch_ > 0 ? 1.0 / static_cast<double>(batch_) : 1.0;
       for (size_t i = 0; i < n_; ++i) {
@@ -872,6 +887,7 @@ class GradientRun {
 }  // namespace
 
 GradientResult gradients(const Ham& ham, const States& initial, const Loss& loss, const GradientOptions& options) {
+
   Ham::Impl& h = RunAccess::ham(ham);
   const States::Impl& s = RunAccess::states(initial);
   if (s.ham.get() != &h) throw Error(h.model.file, "gradients: the states belong to another Ham");

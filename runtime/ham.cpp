@@ -40,15 +40,15 @@ int Ham::Impl::param_index(const std::string& name) const {
 }
 
 void Ham::Impl::refresh_params() {
-  params32.clear();
-  params64.clear();
-  for (const ParamDef& p : model.params) {
-    if (f64()) {
-      params64.push_back(p.value.data);
-    } else {
-      params32.emplace_back(p.value.data.begin(), p.value.data.end());
-    }
-  }
+  params32.assign(f64() ? 0 : model.params.size(), {});
+  params64.assign(f64() ? model.params.size() : 0, {});
+  for (size_t k = 0; k < model.params.size(); ++k) refresh_param(k);
+}
+
+void Ham::Impl::refresh_param(size_t k) {
+  const std::vector<double>& v = model.params[k].value.data;
+  if (f64()) params64[k].assign(v.begin(), v.end());
+  else params32[k].assign(v.begin(), v.end());  // in place: a training step sets every param
 }
 
 namespace {
@@ -93,7 +93,7 @@ Tensor<double> Ham::param(const std::string& name) const {
   return impl_->model.params[impl_->param_index(name)].value;
 }
 
-void Ham::set_param(const std::string& name, const Tensor<double>& value) {
+void Ham::set_param(const std::string& name, Tensor<double> value) {
   ParamDef& p = impl_->model.params[impl_->param_index(name)];
   if (value.shape != p.shape || value.size() != num_elements(p.shape)) {
     throw Error("param '" + name + "'",
@@ -101,8 +101,8 @@ void Ham::set_param(const std::string& name, const Tensor<double>& value) {
   }
   if (const std::string bad = non_finite_element(value); !bad.empty())
     throw Error("param '" + name + "'", bad + " (param values must be finite)");
-  p.value = value;
-  impl_->refresh_params();
+  p.value = std::move(value);
+  impl_->refresh_param(static_cast<size_t>(impl_->param_index(name)));
 }
 
 namespace {

@@ -37,7 +37,8 @@ struct Ham::Impl {
   std::shared_ptr<void> gradient_kernels;
 
   bool f64() const { return model.dtype == ir::DType::F64; }
-  void refresh_params();  // model.params[*].value -> params32/params64
+  void refresh_params();          // model.params[*].value -> params32/params64
+  void refresh_param(size_t k);   // the same for param k alone
   int neuron_index(const std::string& name) const;  // throws for an unknown name
   int param_index(const std::string& name) const;   // throws for an unknown name
 };

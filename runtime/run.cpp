@@ -8,7 +8,7 @@
 #include <optional>
 #include <thread>
 
-#include "finite.h"
+#include "support/finite.h"
 #include "ham_impl.h"
 #include "step/run_messages.h"
 #include "thread_pool.h"

@@ -15,10 +15,14 @@ Shape batched(int64_t batch, const Shape& shape) {
   return s;
 }
 
-// Copies `src` into elements [offset, offset + src.size()) of `dst` in dtype T.
+// Copies the n values at `src` into elements [offset, offset + n) of `dst` in dtype T.
+template <class T>
+void put(std::vector<T>& dst, int64_t offset, const double* src, int64_t n) {
+  for (int64_t e = 0; e < n; ++e) dst[offset + e] = static_cast<T>(src[e]);
+}
 template <class T>
 void put(std::vector<T>& dst, int64_t offset, const std::vector<double>& src) {
-  for (size_t e = 0; e < src.size(); ++e) dst[offset + e] = static_cast<T>(src[e]);
+  put(dst, offset, src.data(), static_cast<int64_t>(src.size()));
 }
 
 }  // namespace
@@ -37,12 +41,11 @@ void States::set(const std::string& neuron, const Tensor<double>& value) {
                                                shape_str(batched(s.batch, shape)));
   }
   for (int64_t b = 0; b < s.batch; ++b) {
-    const std::vector<double> sample(value.data.begin() + (per_neuron ? 0 : b * n),
-                                     value.data.begin() + (per_neuron ? n : (b + 1) * n));
+    const double* sample = value.data.data() + (per_neuron ? 0 : b * n);
     if (s.ham->f64()) {
-      put(s.f64.x[i], b * n, sample);
+      put(s.f64.x[i], b * n, sample, n);
     } else {
-      put(s.f32.x[i], b * n, sample);
+      put(s.f32.x[i], b * n, sample, n);
     }
   }
   s.xhat_fresh = false;

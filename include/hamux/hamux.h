@@ -68,7 +68,7 @@ class Ham {
   // Parameters, by name, as float64 (stored in the model's dtype).
   std::vector<std::string> param_names() const;
   Tensor<double> param(const std::string& name) const;
-  void set_param(const std::string& name, const Tensor<double>& value);  // shape must match
+  void set_param(const std::string& name, Tensor<double> value);  // shape must match
   // .npz (stored or deflate members) or a directory of <param>.npy files. Every array must
   // name a param of the model with its exact shape; params not in the file keep their values.
   void load_params(const std::string& path);

@@ -54,9 +54,19 @@ double learning_rate(const Optimizer& o, int64_t step, int64_t total_steps) {
 }
 
 double global_norm(const std::map<std::string, std::vector<double>>& grads) {
+  // Eight running sums, element i into sum i % 8, added up at the end: a fixed order (the
+  // same bits on every run), and eight independent chains the compiler vectorises, where
+  // one sum is a chain of dependent additions as long as the params.
+  constexpr size_t kLanes = 8;
+  double lanes[kLanes] = {};
+  for (const auto& [name, g] : grads) {
+    const size_t n = g.size(), whole = n - n % kLanes;
+    for (size_t i = 0; i < whole; i += kLanes)
+      for (size_t l = 0; l < kLanes; ++l) lanes[l] += g[i + l] * g[i + l];
+    for (size_t i = whole; i < n; ++i) lanes[i - whole] += g[i] * g[i];
+  }
   double s = 0;
-  for (const auto& [name, g] : grads)
-    for (double v : g) s += v * v;
+  for (double l : lanes) s += l;
   return std::sqrt(s);
 }
 
@@ -78,7 +88,9 @@ double OptimizerState::step(std::map<std::string, std::vector<double>>& params,
   }
   ++steps_;
   const double t = static_cast<double>(steps_);
-  const double c1 = 1 - std::pow(o_.beta1, t), c2 = 1 - std::pow(o_.beta2, t);
+  // The bias corrections as factors: one division per element is left (a division costs
+  // as much as the rest of the update).
+  const double c1 = 1 / (1 - std::pow(o_.beta1, t)), c2 = 1 / (1 - std::pow(o_.beta2, t));
   // The rule is chosen once per step, not per element: the loops below are plain arithmetic
   // on arrays, which the compiler vectorises (a string compare and a map lookup per element
   // made this step cost more than the whole gradient of a batch).
@@ -102,7 +114,7 @@ double OptimizerState::step(std::map<std::string, std::vector<double>>& params,
       const double gi = adamw ? g[i] : g[i] + wd * p[i];
       m[i] = b1 * m[i] + (1 - b1) * gi;
       v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-      double update = (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
+      double update = (m[i] * c1) / (std::sqrt(v[i] * c2) + eps);
       if (adamw) update += wd * p[i];
       p[i] -= lr * update;
     }

@@ -124,11 +124,12 @@ bool check_data(const Ham& ham, const Dataset& d, const TrainOptions& o, const P
 Tensor<double> gather(const Tensor<double>& t, const int64_t* index, int64_t count) {
   Shape s = t.shape;
   s[0] = count;
-  Tensor<double> out(s);
   const int64_t per = num_elements(sample_shape(t));
+  std::vector<double> rows;
+  rows.reserve(count * per);  // filled by the copies, not zeroed first
   for (int64_t b = 0; b < count; ++b)
-    std::copy(t.data.begin() + index[b] * per, t.data.begin() + (index[b] + 1) * per, out.data.begin() + b * per);
-  return out;
+    rows.insert(rows.end(), t.data.begin() + index[b] * per, t.data.begin() + (index[b] + 1) * per);
+  return Tensor<double>(std::move(s), std::move(rows));
 }
 
 struct BatchResult {
@@ -298,11 +299,7 @@ class Trainer {
         pos_.lr = training::learning_rate(o_.optimizer, pos_.steps, total_steps);
         pos_.norm_sum += optimizer_->step(params_, grads, pos_.lr);
         ++pos_.steps;
-        for (const auto& [name, p] : params_) {
-          Tensor<double> t(shapes_.at(name));
-          t.data = p;
-          ham_.set_param(name, t);
-        }
+        for (const auto& [name, p] : params_) ham_.set_param(name, Tensor<double>(shapes_.at(name), p));
         pos_.loss_sum += b.loss_sum;
         pos_.correct += static_cast<double>(b.correct);
         pos_.counted += static_cast<double>(count);

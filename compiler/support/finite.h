@@ -1,4 +1,4 @@
-// runtime/finite.h - whether a buffer holds only finite numbers, fast enough to ask at every step.
+// compiler/support/finite.h - whether a buffer holds only finite numbers, fast enough to ask at every step.
 //
 // The runtime checks every state after every step (a NaN or inf must stop a run with a
 // message, never pass silently). A plain loop of std::isfinite is scalar (compilers keep
