@@ -13,6 +13,7 @@
 #include "autodiff/derive.h"
 
 #include <set>
+#include <unordered_map>
 
 #include "autodiff/derive_raw.h"
 #include "autodiff/grad.h"
@@ -31,6 +32,10 @@ Derivation derive_unsimplified(const Model& model) {
     xhat[i] = ir::input(static_cast<int>(n + i), "xhat[" + nd.name + "]", nd.shape, dt);
   }
 
+  // Bias params by name (a scan of model.params per neuron is quadratic in the layers).
+  std::unordered_map<std::string, int> param_at;
+  for (size_t p = 0; p < model.params.size(); ++p) param_at.emplace(model.params[p].name, static_cast<int>(p));
+
   Derivation d;
   for (size_t i = 0; i < n; ++i) {
     const NeuronDef& nd = model.neurons[i];
@@ -39,7 +44,8 @@ Derivation derive_unsimplified(const Model& model) {
     d.activation.push_back(autodiff::grad(lagrangian[i], {x[i]})[0]);
     shifted[i] = x[i];
     if (!nd.bias.empty()) {
-      int p = model.param_index(nd.bias);
+      auto at = param_at.find(nd.bias);
+      int p = at == param_at.end() ? -1 : at->second;
       if (p < 0) throw Error(model.file, "neuron '" + nd.name + "' has unknown bias param '" + nd.bias + "'");
       shifted[i] = ir::sub(x[i], ir::param(nd.bias, model.params[p].shape, dt));
     }

@@ -28,7 +28,9 @@ std::string InputList::arity_str() const {
 // ---- the compiler ----
 
 Compiler::Compiler(const Ctx& ctx, ir::DType dtype, const std::vector<ParamDef>& params)
-    : ctx_(ctx), dtype_(dtype), params_(params) {}
+    : ctx_(ctx), dtype_(dtype), params_(params) {
+  for (const ParamDef& p : params_) param_by_name_.emplace(p.name, &p);
+}
 
 void Compiler::fail(const Env& env, const std::string& ptr, const std::string& cause) const {
   if (env.builtin) ctx_.fail(env.builtin->ptr, env.builtin->def->name + ": " + cause);
@@ -36,9 +38,8 @@ void Compiler::fail(const Env& env, const std::string& ptr, const std::string& c
 }
 
 const ParamDef* Compiler::param(const std::string& name) const {
-  for (const ParamDef& p : params_)
-    if (p.name == name) return &p;
-  return nullptr;
+  auto it = param_by_name_.find(name);
+  return it == param_by_name_.end() ? nullptr : it->second;
 }
 
 int Compiler::graph_depth(const ir::NodePtr& n) const {

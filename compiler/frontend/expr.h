@@ -109,6 +109,9 @@ class Compiler {
   Ctx ctx_;
   ir::DType dtype_;
   const std::vector<ParamDef>& params_;
+  // By name: every synapse and builtin argument looks its param up (a scan of params_ per
+  // lookup made a model with N layers and N params load in O(N^2), issue 19).
+  std::unordered_map<std::string, const ParamDef*> param_by_name_;
   std::unordered_map<const ir::Node*, std::pair<ir::NodePtr, int>> depth_;  // graph depth of compiled nodes (kept alive, so addresses are not reused)
 };
 

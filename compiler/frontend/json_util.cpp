@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <set>
+#include <unordered_set>
 
 namespace hamux::frontend {
 
@@ -55,7 +55,7 @@ struct Frame {
   bool is_array = false;
   size_t index = 0;
   std::string key;
-  std::set<std::string> keys;
+  std::unordered_set<std::string> keys;
 };
 
 // The pointer of the innermost open container (the last frame).
@@ -65,6 +65,100 @@ std::string frames_pointer(const std::vector<Frame>& frames) {
     ptr = frames[i].is_array ? ptr_index(ptr, frames[i].index) : ptr_key(ptr, frames[i].key);
   return ptr;
 }
+
+// Builds the document from nlohmann's SAX events. nlohmann's own DOM parsers insert each
+// object member with ordered_map::operator[] (a linear search for the key) and, with a
+// callback, scan the parent object after every member that ends: both quadratic in the
+// number of members, which made a model with 16k neurons spend seconds here (issue 19).
+// Duplicate keys are rejected through a hash set per open object, so a member can be
+// appended to the ordered map's vector directly.
+class DomBuilder {
+ public:
+  using number_integer_t = Json::number_integer_t;
+  using number_unsigned_t = Json::number_unsigned_t;
+  using number_float_t = Json::number_float_t;
+  using string_t = Json::string_t;
+  using binary_t = Json::binary_t;
+
+  explicit DomBuilder(const Ctx& ctx) : ctx_(ctx) {}
+  Json take() { return std::move(root_); }
+
+  bool null() { return put(Json(nullptr)); }
+  bool boolean(bool v) { return put(Json(v)); }
+  bool number_integer(number_integer_t v) { return put(Json(v)); }
+  bool number_unsigned(number_unsigned_t v) { return put(Json(v)); }
+  bool number_float(number_float_t v, const string_t&) { return put(Json(v)); }
+  bool string(string_t& v) { return put(Json(std::move(v))); }
+  bool binary(binary_t& v) { return put(Json::binary(std::move(v))); }
+
+  bool start_object(std::size_t) { return open(Json::object(), false); }
+  bool start_array(std::size_t) { return open(Json::array(), true); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+
+  bool key(string_t& k) {
+    Frame& f = frames_.back();
+    f.key = k;
+    if (!f.keys.insert(k).second) ctx_.fail(frames_pointer(frames_), "duplicate key \"" + k + "\"");
+    Json::object_t& obj = *open_.back()->get_ptr<Json::object_t*>();
+    // The ordered map's vector, not its insert: the key is known to be new.
+    Json::object_t::Container& members = obj;
+    members.emplace_back(std::move(k), Json());
+    slot_ = &members.back().second;
+    return true;
+  }
+
+  // Rethrown as nlohmann's DOM parser does, so parse_json reports it the same way.
+  template <class Exception>
+  bool parse_error(std::size_t, const std::string&, const Exception& ex) {
+    throw ex;
+  }
+
+ private:
+  // Stores a value where the parser is: the root, the next array element or the member
+  // whose key came last. Returns where it went.
+  Json* place(Json&& v) {
+    if (open_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    if (!frames_.back().is_array) {
+      *slot_ = std::move(v);
+      return slot_;
+    }
+    Json::array_t& elements = *open_.back()->get_ptr<Json::array_t*>();
+    elements.push_back(std::move(v));
+    return &elements.back();
+  }
+  // A finished element of an array moves its index on.
+  void count_element() {
+    if (!frames_.empty() && frames_.back().is_array) ++frames_.back().index;
+  }
+  bool put(Json&& v) {
+    place(std::move(v));
+    count_element();
+    return true;
+  }
+  bool open(Json&& container, bool is_array) {
+    open_.push_back(place(std::move(container)));
+    frames_.push_back(Frame{is_array, 0, {}, {}});
+    if (frames_.size() - 1 >= static_cast<size_t>(kMaxJsonDepth))  // the enclosing containers
+      ctx_.fail(frames_pointer(frames_), "nesting is deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    open_.pop_back();
+    count_element();
+    return true;
+  }
+
+  const Ctx& ctx_;
+  Json root_;
+  std::vector<Frame> frames_;
+  std::vector<Json*> open_;  // the open containers, innermost last
+  Json* slot_ = nullptr;     // the value of the member whose key came last
+};
 
 // "[json.exception.parse_error.101] parse error at line 1, column 9: syntax error ..." ->
 // "syntax error ...": the position is recomputed from the byte offset by the caller.
@@ -83,34 +177,6 @@ std::string strip_nlohmann_prefix(const std::string& what) {
 }  // namespace
 
 Json parse_json(const std::string& text, const Ctx& ctx) {
-  std::vector<Frame> frames;
-  auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) -> bool {
-    using E = Json::parse_event_t;
-    switch (event) {
-      case E::object_start:
-      case E::array_start:
-        frames.push_back(Frame{event == E::array_start, 0, {}, {}});
-        if (depth >= kMaxJsonDepth)  // depth counts the enclosing containers
-          ctx.fail(frames_pointer(frames), "nesting is deeper than " +
-                                               std::to_string(kMaxJsonDepth) + " levels");
-        break;
-      case E::key: {
-        Frame& f = frames.back();
-        f.key = parsed.get<std::string>();
-        if (!f.keys.insert(f.key).second) ctx.fail(frames_pointer(frames), "duplicate key \"" + f.key + "\"");
-        break;
-      }
-      case E::object_end:
-      case E::array_end:
-        frames.pop_back();
-        if (!frames.empty() && frames.back().is_array) ++frames.back().index;
-        break;
-      case E::value:
-        if (!frames.empty() && frames.back().is_array) ++frames.back().index;
-        break;
-    }
-    return true;
-  };
   // nlohmann's parser treats a NUL byte as the end of the input, which would silently accept
   // "valid model\0garbage"; a model file never legitimately contains one.
   if (size_t nul = text.find('\0'); nul != std::string::npos) {
@@ -121,7 +187,9 @@ Json parse_json(const std::string& text, const Ctx& ctx) {
                               ": NUL byte in the model text");
   }
   try {
-    return Json::parse(text, callback);
+    DomBuilder builder(ctx);
+    Json::sax_parse(text, &builder);
+    return builder.take();
   } catch (const Json::parse_error& e) {
     size_t offset = e.byte > 0 ? e.byte - 1 : 0;
     if (offset > text.size()) offset = text.size();

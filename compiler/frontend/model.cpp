@@ -10,6 +10,7 @@
 #include <fstream>
 #include <new>
 #include <sstream>
+#include <unordered_map>
 
 #include "frontend/expr.h"
 #include "support/files.h"
@@ -51,6 +52,21 @@ struct SynapseSpec {
   InputList inputs;
 };
 
+// Name -> position in a list of definitions (params, neurons, synapses). Every neuron and
+// connection looks names up here: a scan of the list each time made loading quadratic in
+// the number of layers (issue 19).
+using NameIndex = std::unordered_map<std::string, int>;
+template <class Def>
+NameIndex index_by_name(const std::vector<Def>& defs) {
+  NameIndex index;
+  for (size_t i = 0; i < defs.size(); ++i) index.emplace(defs[i].name, static_cast<int>(i));
+  return index;
+}
+int find(const NameIndex& index, const std::string& name) {
+  auto it = index.find(name);
+  return it == index.end() ? -1 : it->second;
+}
+
 void read_header(const Ctx& ctx, const Json& root, Model& m) {
   check_keys(ctx, root, "",
              {"hamux", "name", "description", "dtype", "seed", "params", "neurons", "synapses", "connections"});
@@ -74,6 +90,7 @@ void read_header(const Ctx& ctx, const Json& root, Model& m) {
 }
 
 void read_neurons(const Ctx& ctx, const Json& root, Model& m, Compiler& comp) {
+  const NameIndex param_at = index_by_name(m.params);
   const Json& neurons = expect_object(ctx, require(ctx, root, "", "neurons"), "/neurons");
   if (neurons.empty()) ctx.fail("/neurons", "a model needs at least one neuron layer");
   for (auto it = neurons.begin(); it != neurons.end(); ++it) {
@@ -94,7 +111,7 @@ void read_neurons(const Ctx& ctx, const Json& root, Model& m, Compiler& comp) {
     if (def.contains("bias")) {
       const std::string bptr = ptr_key(ptr, "bias");
       n.bias = get_string(ctx, def["bias"], bptr);
-      int pi = m.param_index(n.bias);
+      int pi = find(param_at, n.bias);
       if (pi < 0) ctx.fail(bptr, "unknown param \"" + n.bias + "\"");
       const Shape& bs = m.params[pi].shape;
       bool fits = false;
@@ -151,6 +168,7 @@ void read_connections(const Ctx& ctx, const Json& root, Model& m, Compiler& comp
                       const std::vector<SynapseSpec>& specs) {
   if (!root.contains("connections")) return;
   const Json& conns = expect_array(ctx, root["connections"], "/connections");
+  const NameIndex neuron_at = index_by_name(m.neurons), synapse_at = index_by_name(m.synapses);
   for (size_t i = 0; i < conns.size(); ++i) {
     const std::string ptr = ptr_index("/connections", i);
     const Json& c = expect_object(ctx, conns[i], ptr);
@@ -165,12 +183,11 @@ void read_connections(const Ctx& ctx, const Json& root, Model& m, Compiler& comp
     for (size_t k = 0; k < names.size(); ++k) {
       const std::string p = ptr_index(nptr, k);
       const std::string n = get_string(ctx, names[k], p);
-      int idx = m.neuron_index(n);
+      int idx = find(neuron_at, n);
       if (idx < 0) ctx.fail(p, "unknown neuron \"" + n + "\"");
       cd.neurons.push_back(idx);
     }
-    for (size_t s = 0; s < m.synapses.size(); ++s)
-      if (m.synapses[s].name == syn) cd.synapse = static_cast<int>(s);
+    cd.synapse = find(synapse_at, syn);
     if (cd.synapse < 0) ctx.fail(sptr, "unknown synapse \"" + syn + "\"");
     const SynapseSpec& spec = specs[cd.synapse];
     std::vector<std::string> in_names = spec.inputs.bind(names.size());

@@ -1,13 +1,14 @@
 // compiler/graph/ir.cpp - node construction, shape inference and structural hashing.
 #include "graph/ir.h"
 
+#include "graph/node_map.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <set>
-#include <unordered_set>
 
 namespace hamux::ir {
 
@@ -86,7 +87,7 @@ uint64_t hash_double(double d) {
   return bits;
 }
 
-uint64_t compute_hash(const Node& n) {
+uint64_t compute_hash(const Node& n, const std::vector<NodePtr>& inputs) {
   uint64_t h = mix(static_cast<uint64_t>(n.op), static_cast<uint64_t>(n.dtype));
   for (int64_t d : n.shape) h = mix(h, static_cast<uint64_t>(d));
   const Attrs& a = n.attrs;
@@ -99,11 +100,12 @@ uint64_t compute_hash(const Node& n) {
   h = mix(h, hash_str(a.spec));
   for (int64_t x : a.strides) h = mix(h, static_cast<uint64_t>(x) + 307);
   h = mix(h, hash_str(a.padding));
-  for (const NodePtr& in : n.inputs) h = mix(h, in->hash);
+  for (const NodePtr& in : inputs) h = mix(h, in->hash);
   return h;
 }
+uint64_t compute_hash(const Node& n) { return compute_hash(n, n.inputs); }
 
-bool attrs_equal(const Attrs& a, const Attrs& b) {
+bool same_attrs(const Attrs& a, const Attrs& b) {
   // Compare constants bitwise so that 0.0 and -0.0 (and NaNs) are distinguished exactly.
   return std::memcmp(&a.value, &b.value, sizeof(double)) == 0 && a.index == b.index &&
          a.name == b.name && a.axes == b.axes && a.keepdims == b.keepdims &&
@@ -325,31 +327,59 @@ NodePtr param(const std::string& name, const Shape& shape, DType dtype) {
   return make_leaf(Op::Param, std::move(a), dtype);
 }
 
+uint64_t hash_with_inputs(const Node& n, const std::vector<NodePtr>& inputs) {
+  return compute_hash(n, inputs);
+}
+
+bool attrs_equal(const Attrs& a, const Attrs& b) { return same_attrs(a, b); }
+
 bool structurally_equal(const NodePtr& a, const NodePtr& b) {
   if (a == b) return true;
   if (!a || !b) return false;
   if (a->hash != b->hash || a->op != b->op || a->dtype != b->dtype || a->shape != b->shape ||
-      a->inputs.size() != b->inputs.size() || !attrs_equal(a->attrs, b->attrs))
+      a->inputs.size() != b->inputs.size() || !same_attrs(a->attrs, b->attrs))
     return false;
   for (size_t i = 0; i < a->inputs.size(); ++i)
     if (!structurally_equal(a->inputs[i], b->inputs[i])) return false;
   return true;
 }
 
+Numbering number_nodes(const std::vector<NodePtr>& roots) {
+  Numbering num;
+  // Iterative post-order DFS: graphs from deep random tests must not overflow the stack.
+  // A node is in `position` from when it is first reached, with kAbsent until it is placed.
+  std::vector<std::pair<const NodePtr*, size_t>> stack;
+  for (const NodePtr& r : roots) {
+    if (!r || !num.position.insert(r.get(), NodeMap::kAbsent)) continue;
+    stack.push_back({&r, 0});
+    while (!stack.empty()) {
+      auto& [n, next] = stack.back();
+      const std::vector<NodePtr>& inputs = (*n)->inputs;
+      if (next < inputs.size()) {
+        const NodePtr& child = inputs[next++];
+        if (num.position.insert(child.get(), NodeMap::kAbsent)) stack.push_back({&child, 0});
+      } else {
+        num.position.set(n->get(), static_cast<uint32_t>(num.order.size()));
+        num.order.push_back(n);
+        stack.pop_back();
+      }
+    }
+  }
+  return num;
+}
+
 std::vector<const Node*> topological_order(const std::vector<NodePtr>& roots) {
   std::vector<const Node*> order;
-  std::unordered_set<const Node*> seen;
-  // Iterative post-order DFS: graphs from deep random tests must not overflow the stack.
   std::vector<std::pair<const Node*, size_t>> stack;
+  NodeMap seen;  // values unused
   for (const NodePtr& r : roots) {
-    if (!r || seen.count(r.get())) continue;
-    seen.insert(r.get());
+    if (!r || !seen.insert(r.get(), 0)) continue;
     stack.push_back({r.get(), 0});
     while (!stack.empty()) {
       auto& [n, next] = stack.back();
       if (next < n->inputs.size()) {
         const Node* child = n->inputs[next++].get();
-        if (seen.insert(child).second) stack.push_back({child, 0});
+        if (seen.insert(child, 0)) stack.push_back({child, 0});
       } else {
         order.push_back(n);
         stack.pop_back();

@@ -118,6 +118,13 @@ NodePtr constant(double value, DType dtype, Shape shape = {});
 NodePtr input(int index, const std::string& name, const Shape& shape, DType dtype);
 NodePtr param(const std::string& name, const Shape& shape, DType dtype);
 
+// The structural hash `n` would have with `inputs` in place of its own (CSE looks up the
+// commuted form of an add without building it).
+uint64_t hash_with_inputs(const Node& n, const std::vector<NodePtr>& inputs);
+
+// Equality of attributes as structurally_equal compares them (constants bitwise).
+bool attrs_equal(const Attrs& a, const Attrs& b);
+
 // Structural equality (op, dtype, shape, attrs, inputs recursively; pointer-equal inputs
 // short-circuit). Two structurally equal nodes always compute the same values.
 bool structurally_equal(const NodePtr& a, const NodePtr& b);

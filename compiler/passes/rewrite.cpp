@@ -1,7 +1,7 @@
 // compiler/passes/rewrite.cpp - memoised bottom-up rewriting (see rewrite.h).
 #include "passes/rewrite.h"
 
-#include <unordered_map>
+#include "graph/node_map.h"
 
 namespace hamux::passes {
 
@@ -13,27 +13,34 @@ ir::NodePtr with_inputs(const ir::NodePtr& node, std::vector<ir::NodePtr> inputs
 }
 
 std::vector<ir::NodePtr> rewrite(const std::vector<ir::NodePtr>& roots, const Rule& rule) {
-  // topological_order hands out raw pointers; keep the owning pointers by walking inputs.
-  std::unordered_map<const ir::Node*, ir::NodePtr> owner;
-  for (const ir::NodePtr& r : roots) owner[r.get()] = r;
-  std::vector<const ir::Node*> order = ir::topological_order(roots);
-  for (const ir::Node* n : order)
-    for (const ir::NodePtr& in : n->inputs) owner.emplace(in.get(), in);
-  std::unordered_map<const ir::Node*, ir::NodePtr> done;
-  for (const ir::Node* n : order) {
-    const ir::NodePtr& self = owner.at(n);
-    std::vector<ir::NodePtr> inputs;
-    inputs.reserve(n->inputs.size());
-    for (const ir::NodePtr& in : n->inputs) inputs.push_back(done.at(in.get()));
-    ir::NodePtr rebuilt = with_inputs(self, std::move(inputs));
-    ir::NodePtr out = rule(rebuilt);
+  // One numbering of the graph (one flat-map lookup per edge), then the results in a
+  // vector by position: no per-node hash-map entries, which is what made the passes slow on
+  // graphs of 10^5 nodes and more (issue 19).
+  ir::Numbering num = ir::number_nodes(roots);
+  std::vector<ir::NodePtr> done(num.order.size());
+  for (size_t k = 0; k < num.order.size(); ++k) {
+    const ir::NodePtr& self = *num.order[k];
+    const ir::Node* n = self.get();
+    // Most nodes keep their inputs: only a changed one is rebuilt (with_inputs' test,
+    // without building the input list first).
+    bool same = true;
+    for (const ir::NodePtr& in : n->inputs) same = same && done[num.position.find(in.get())] == in;
+    ir::NodePtr out;
+    if (same) {
+      out = rule(self);
+    } else {
+      std::vector<ir::NodePtr> inputs;
+      inputs.reserve(n->inputs.size());
+      for (const ir::NodePtr& in : n->inputs) inputs.push_back(done[num.position.find(in.get())]);
+      out = rule(with_inputs(self, std::move(inputs)));
+    }
     if (out->shape != n->shape || out->dtype != n->dtype)
       throw ir::ShapeError(std::string("rewrite: rule changed the shape or dtype of ") +
                            ir::op_name(n->op));
-    done[n] = std::move(out);
+    done[k] = std::move(out);
   }
   std::vector<ir::NodePtr> result;
-  for (const ir::NodePtr& r : roots) result.push_back(r ? done.at(r.get()) : nullptr);
+  for (const ir::NodePtr& r : roots) result.push_back(r ? done[num.position.find(r.get())] : nullptr);
   return result;
 }
 
