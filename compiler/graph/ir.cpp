@@ -60,6 +60,10 @@ bool is_unary(Op op) { return op >= Op::Neg && op <= Op::LogCosh; }
 bool is_binary(Op op) { return op >= Op::Add && op <= Op::Equal; }
 bool is_reduction(Op op) { return op == Op::Sum || op == Op::ReduceMax || op == Op::LogSumExp; }
 
+bool is_contraction(Op op) {
+  return op == Op::Einsum || op == Op::Conv2d || op == Op::Conv2dInputGrad || op == Op::Conv2dKernelGrad;
+}
+
 int op_arity(Op op) {
   if (is_leaf(op)) return 0;
   if (is_unary(op) || is_reduction(op)) return 1;

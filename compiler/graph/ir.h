@@ -77,6 +77,7 @@ bool is_leaf(Op op);
 bool is_unary(Op op);
 bool is_binary(Op op);
 bool is_reduction(Op op);
+bool is_contraction(Op op);  // einsum and the three convolutions
 
 struct Attrs {
   double value = 0.0;             // Const

@@ -9,15 +9,6 @@
 
 namespace hamux::codegen {
 
-namespace {
-
-bool is_contraction(ir::Op op) {
-  return op == ir::Op::Einsum || op == ir::Op::Conv2d || op == ir::Op::Conv2dInputGrad ||
-         op == ir::Op::Conv2dKernelGrad;
-}
-
-}  // namespace
-
 HeldTerms hoist_held_terms(const Model& model, const Derivation& d, const std::vector<bool>& held) {
   const int n = static_cast<int>(model.neurons.size());
   auto is_held = [&](int i) { return i < static_cast<int>(held.size()) && held[i]; };
@@ -42,7 +33,7 @@ HeldTerms hoist_held_terms(const Model& model, const Derivation& d, const std::v
       f.fixed = node->attrs.index < 2 * n && is_held(node->attrs.index % n);
       f.reads_state = true;
     }
-    f.contracts = is_contraction(node->op);
+    f.contracts = ir::is_contraction(node->op);
     for (const ir::NodePtr& c : node->inputs) {
       const Facts& cf = facts.at(c.get());
       f.fixed = f.fixed && cf.fixed;

@@ -125,7 +125,7 @@ Target classify(const std::string& path, const std::string& bytes) {
 }
 
 // Creates and fills t.tmp beside t.real; throws Error(t.path, ...) and leaves nothing behind.
-void write_temporary(Target& t) {
+void write_temporary(Target& t, bool sync) {
   static std::atomic<uint64_t> counter{0};
   static const uint64_t salt = std::random_device{}();
   int fd = -1;
@@ -140,7 +140,7 @@ void write_temporary(Target& t) {
   t.tmp = name;
   if (t.exists) (void)::fchmod(fd, t.mode);  // a replaced file keeps its permissions
   int err = write_all(fd, *t.bytes);
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (err == 0 && sync && ::fsync(fd) != 0) err = errno;
   if (::close(fd) != 0 && err == 0) err = errno;
   if (err != 0) {
     ::unlink(t.tmp.c_str());
@@ -208,9 +208,9 @@ std::string read_regular_file(const std::string& path, uint64_t max_bytes, const
   return bytes;
 }
 
-void write_file_atomic(const std::string& path, const std::string& bytes) { write_files_atomic({{path, bytes}}); }
+namespace {
 
-void write_files_atomic(const std::vector<std::pair<std::string, std::string>>& files) {
+void write_files(const std::vector<std::pair<std::string, std::string>>& files, bool sync) {
   std::vector<Target> targets;
   targets.reserve(files.size());
   for (const auto& [path, bytes] : files) targets.push_back(classify(path, bytes));
@@ -220,7 +220,7 @@ void write_files_atomic(const std::vector<std::pair<std::string, std::string>>& 
   };
   try {
     for (Target& t : targets)
-      if (t.fd < 0 && !t.through) write_temporary(t);
+      if (t.fd < 0 && !t.through) write_temporary(t, sync);
     for (const Target& t : targets)
       if (t.fd >= 0 || t.through) write_through(t);
   } catch (...) {
@@ -237,5 +237,13 @@ void write_files_atomic(const std::vector<std::pair<std::string, std::string>>& 
     t.tmp.clear();
   }
 }
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& bytes) { write_files({{path, bytes}}, true); }
+void write_file_atomic_unsynced(const std::string& path, const std::string& bytes) {
+  write_files({{path, bytes}}, false);
+}
+void write_files_atomic(const std::vector<std::pair<std::string, std::string>>& files) { write_files(files, true); }
 
 }  // namespace hamux

@@ -33,11 +33,18 @@ std::string not_regular_file_reason(const std::string& path);
 // Writes `bytes` to `path` as described above. Throws Error(path, cause) and leaves an
 // existing file unchanged on failure ("write failed: No space left on device", "is a
 // directory, not a file", "cannot create file: Permission denied").
+// The temporary file is fsync()ed before the rename, so that after a crash the path holds
+// the old or the new bytes, never an empty file. (Declared in hamux/io.h as well.)
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
 // Writes several files as a set: every regular target is first written to its temporary
 // file, then (all writes having succeeded) every special target is written through, then
 // all are renamed into place. A failure while writing (a full disk) changes none of them.
 void write_files_atomic(const std::vector<std::pair<std::string, std::string>>& files);
+
+// write_file_atomic without the fsync: for a writer whose readers detect a torn file
+// themselves (the kernel cache checksums its entries), where the sync would cost a cold
+// compile milliseconds.
+void write_file_atomic_unsynced(const std::string& path, const std::string& bytes);
 
 }  // namespace hamux

@@ -9,9 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "codegen/llvm/emit.h"
 #include "graph/internal_error.h"
 #include "step/step.h"
 #include "codegen/compare.h"
+#include "step/many_layers.h"
 
 namespace hamux::codegen {
 namespace {
@@ -301,6 +303,36 @@ TEST(StepKernel, BindingsThatContradictTheModelAreAnInternalError) {
   EXPECT_EQ(internal_message([&] { k.run(b, 0, 1, 0.1, 1); }),
             "step bindings do not match the model (" + std::to_string(m.neurons.size()) + " neurons, " +
                 std::to_string(m.params.size()) + " params, 0 held terms)");
+}
+
+// Issue 19 (load time): a model of many small layers has more stages than one function
+// takes (kSplitAbove), so its kernel is emitted as parts, each taking the buffers
+// it uses; it must compute what the interpreter does, with the energy, without it (the
+// final activations re-run the body's first stages, across parts), and for 0 steps.
+TEST(StepKernel, AKernelInPartsMatchesTheInterpreter) {
+  const Model m = testing::many_layers(24, "float64");
+  const Derivation d = derive(m);
+  const Program with = lower_step(m, d, true), without = lower_step(m, d, false);
+  ASSERT_TRUE(is_split(with));
+  ASSERT_TRUE(is_split(without));
+  EXPECT_GT(with.body.size(), kSplitAbove);
+  for (int64_t steps : {int64_t{0}, int64_t{1}, int64_t{4}}) {
+    check_step<double>(m, 3, steps, 0.1, 31);
+    check_step<double>(m, 3, steps, 0.1, 32, false);
+  }
+  for (int64_t batch : {int64_t{1}, int64_t{17}}) 
+    check_step<float>(testing::many_layers(24, "float32"), batch, 3, 0.1, 33);
+}
+
+TEST(StepKernel, ContractModelsAreOneFunction) {
+  // The examples keep the single-function kernel (and the O3 pipeline with its inliner
+  // and interprocedural passes) that their speed was measured with.
+  for (const Case& c : kCases) {
+    const Model m = model_as(c.file, "float32");
+    const Derivation d = derive(m);
+    EXPECT_FALSE(is_split(lower_step(m, d, true))) << c.file;
+    EXPECT_FALSE(is_split(lower_step(m, d, false))) << c.file;
+  }
 }
 
 }  // namespace

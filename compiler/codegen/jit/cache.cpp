@@ -5,16 +5,12 @@
 #include <llvm/Support/SHA256.h>
 
 #include <algorithm>
-#include "support/files.h"
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
 
-#include <unistd.h>
+#include "support/files.h"
 
 namespace hamux::codegen {
 
@@ -23,6 +19,8 @@ constexpr char kMagic[8] = {'H', 'A', 'M', 'U', 'X', 'O', 'B', 'J'};
 constexpr uint32_t kFormatVersion = 2;
 constexpr size_t kDigestAt = 24, kSizeAt = 56, kChecksumAt = 64;
 constexpr size_t kHeaderSize = 8 + 4 + 4 + 8 + 32 + 8 + 8;
+// Far above any kernel's object code (the largest examples compile to well under 1 MB).
+constexpr uint64_t kMaxEntryBytes = uint64_t(1) << 30;
 
 // The checksum: the header up to the checksum field, then the payload.
 uint64_t checksum(std::string_view header, std::string_view payload) {
@@ -68,19 +66,18 @@ std::string cache_file(const std::string& dir, uint64_t key) {
 CacheEntry cache_load(const std::string& dir, uint64_t key) {
   CacheEntry e;
   std::string path = cache_file(dir, key);
-  // A FIFO or device in the cache would block or never end the read (issue 19): reject it.
-  if (!not_regular_file_reason(path).empty()) {
-    std::error_code ec;
+  // Read as every file is (support/files.h): a FIFO or device in the cache would block or
+  // never end the read (issue 19); such an entry, or one too large, is rejected and removed.
+  std::string data;
+  std::error_code ec;
+  try {
+    data = read_regular_file(path, kMaxEntryBytes, "a kernel cache entry may take");
+  } catch (const Error&) {
+    if (!std::filesystem::exists(std::filesystem::symlink_status(path, ec))) return e;  // Miss
     std::filesystem::remove(path, ec);
     e.result = CacheLookup::Rejected;
     return e;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return e;  // Miss
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string data = ss.str();
-  in.close();
   uint32_t version = 0;
   if (data.size() >= kHeaderSize) std::memcpy(&version, data.data() + 8, 4);
   bool ok = data.size() >= kHeaderSize && std::memcmp(data.data(), kMagic, 8) == 0 &&
@@ -88,7 +85,6 @@ CacheEntry cache_load(const std::string& dir, uint64_t key) {
             get64(data, kSizeAt) == data.size() - kHeaderSize &&
             checksum(data, std::string_view(data).substr(kHeaderSize)) == get64(data, kChecksumAt);
   if (!ok) {
-    std::error_code ec;
     std::filesystem::remove(path, ec);
     e.result = CacheLookup::Rejected;
     return e;
@@ -107,29 +103,20 @@ void cache_remove(const std::string& dir, uint64_t key) {
 void cache_store(const std::string& dir, uint64_t key, const Digest& digest, std::string_view payload) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  std::string header(kMagic, 8);
+  std::string entry(kMagic, 8);
   uint32_t v[2] = {kFormatVersion, 0};
-  header.append(reinterpret_cast<const char*>(v), 8);
-  put64(header, key);
-  header.append(reinterpret_cast<const char*>(digest.data()), digest.size());
-  put64(header, payload.size());
-  put64(header, checksum(header, payload));
-  std::string path = cache_file(dir, key);
-  std::ostringstream tmp;
-  tmp << path << ".tmp." << ::getpid() << "." << std::hash<std::thread::id>{}(std::this_thread::get_id());
-  {
-    std::ofstream out(tmp.str(), std::ios::binary | std::ios::trunc);
-    if (!out) return;
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
-    if (!out) {
-      out.close();
-      std::filesystem::remove(tmp.str(), ec);
-      return;
-    }
+  entry.append(reinterpret_cast<const char*>(v), 8);
+  put64(entry, key);
+  entry.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  put64(entry, payload.size());
+  put64(entry, checksum(entry, payload));
+  entry.append(payload);
+  // Best effort: a cache that cannot be written (read-only, full) only costs a later
+  // recompile. Not fsync()ed: a torn entry fails its checksum and is rebuilt.
+  try {
+    write_file_atomic_unsynced(cache_file(dir, key), entry);
+  } catch (const Error&) {
   }
-  std::filesystem::rename(tmp.str(), path, ec);
-  if (ec) std::filesystem::remove(tmp.str(), ec);
 }
 
 }  // namespace hamux::codegen

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "codegen/kernels/kernels.h"
 #include "codegen/llvm/contraction_loops.h"
@@ -43,9 +44,7 @@ class Emitter {
     b1_ = b_.getInt64(1);
     ws_ = nullptr;
     ksteps_ = b_.getInt64(0);
-    with_noalias_buffers(name + "_prepare.stages", [&] {
-      for (const Stage& s : p_.prologue) stage(s);
-    });
+    with_noalias_buffers(name + "_prepare.stages", {&p_.prologue}, [&] { stages(p_.prologue, 0, p_.prologue.size()); });
 
     // NAME(buffers, batch_begin, batch_end, shared, workspace, k_steps): body and epilogue.
     begin_function(name, {ptr_, i64_, i64_, ptr_, ptr_, i64_}, llvm::Function::ExternalLinkage);
@@ -55,7 +54,7 @@ class Emitter {
     shared_ = f_->getArg(3);
     ws_ = f_->getArg(4);
     ksteps_ = f_->getArg(5);
-    with_noalias_buffers(name + ".stages", [&] { steps(); });
+    with_noalias_buffers(name + ".stages", {&p_.body, &p_.epilogue}, [&] { steps(); });
   }
 
  private:
@@ -72,37 +71,97 @@ class Emitter {
       b_.SetInsertPoint(head);
       llvm::PHINode* iv = b_.CreatePHI(i64_, 2, "step");
       iv->addIncoming(b_.getInt64(0), pre);
-      for (size_t k = 0; k < n; ++k) stage(p_.body[k]);
+      stages(p_.body, 0, n);
       b_.CreateCondBr(b_.CreateICmpSLT(iv, ksteps_), rest, exit);
       b_.SetInsertPoint(rest);
-      for (size_t k = n; k < p_.body.size(); ++k) stage(p_.body[k]);
+      stages(p_.body, n, p_.body.size());
       iv->addIncoming(b_.CreateAdd(iv, b_.getInt64(1), "", true, true), b_.GetInsertBlock());
       b_.CreateBr(head);
       b_.SetInsertPoint(exit);
     } else {
-      loop(b_.getInt64(0), ksteps_, "step", [&](Value*) {
-        for (const Stage& s : p_.body) stage(s);
-      });
+      loop(b_.getInt64(0), ksteps_, "step", [&](Value*) { stages(p_.body, 0, p_.body.size()); });
     }
-    llvm::BasicBlock* skip = nullptr;
-    for (size_t k = 0; k < p_.epilogue.size(); ++k) {
-      if (static_cast<int64_t>(k) == p_.optional_from) {
-        // if (buffers[optional_output] != null) { the remaining stages }
-        auto* run = llvm::BasicBlock::Create(ctx_, "optional", f_);
-        skip = llvm::BasicBlock::Create(ctx_, "optional.end", f_);
-        b_.CreateCondBr(b_.CreateIsNotNull(bases_[p_.optional_output]), run, skip);
-        b_.SetInsertPoint(run);
-      }
-      stage(p_.epilogue[k]);
-    }
-    if (skip) {
+    const size_t optional = p_.optional_from >= 0 ? std::min<size_t>(p_.optional_from, p_.epilogue.size())
+                                                  : p_.epilogue.size();
+    stages(p_.epilogue, 0, optional);
+    if (optional < p_.epilogue.size()) {
+      // if (buffers[optional_output] != null) { the remaining stages }
+      auto* run = llvm::BasicBlock::Create(ctx_, "optional", f_);
+      auto* skip = llvm::BasicBlock::Create(ctx_, "optional.end", f_);
+      b_.CreateCondBr(b_.CreateIsNotNull(base(p_.optional_output)), run, skip);
+      b_.SetInsertPoint(run);
+      stages(p_.epilogue, optional, p_.epilogue.size());
       b_.CreateBr(skip);
       b_.SetInsertPoint(skip);
     }
   }
 
-  // Emits the current function as a call of an internal function `inner` that takes every
-  // buffer's base pointer as its own `noalias` argument, and `stages` into `inner`. External
+  // Stages [from, to) of `list`, here or, when there are many (is_split), in functions of
+  // at most kStagesPerPart stages each. Several of LLVM's function passes cost more than
+  // linear time in the size of the function: GVN asks, for every load, which of the
+  // earlier blocks may have written it; the loop passes update the dominator tree and
+  // scalar evolution of the whole function for every loop they change. One function of
+  // all the stages took 425 s to compile for a model of 256 small layers; parts of bounded
+  // size keep the total linear. A call per part per step costs nothing next to its loops,
+  // and little is lost: stages talk through buffers in memory, not through registers.
+  static bool split(const std::vector<Stage>& list) { return list.size() > kSplitAbove; }
+  void stages(const std::vector<Stage>& list, size_t from, size_t to) {
+    if (!in_parts_) {
+      for (size_t k = from; k < to; ++k) stage(list[k]);
+      return;
+    }
+    for (size_t k = from, end; k < to; k = end) {
+      // A part takes only the buffers its stages use, and computes their base pointers
+      // itself: bases computed once in the caller would all be live across its step loop
+      // (a register allocator's worst case), and arguments of every buffer to every part
+      // would grow as (layers)^2. It ends after kStagesPerPart stages or once its stages
+      // use kBuffersPerPart buffers.
+      std::vector<int> used;
+      for (end = k; end < to && end - k < kStagesPerPart && used.size() < kBuffersPerPart; ++end) {
+        add_buffers(list[end], used);
+        used = sorted_unique(std::move(used));
+      }
+      const std::string part = f_->getName().str() + ".part" + std::to_string(parts_++);
+      with_kernel_arguments(part, [&] {
+        outline(part + ".stages", used, [&] {
+          for (size_t j = k; j < end; ++j) stage(list[j]);
+        });
+      });
+    }
+  }
+
+  static std::vector<int> sorted_unique(std::vector<int> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  }
+
+  // Appends to `used` every buffer that stage `s` reads or writes: its output and operands,
+  // the materialised nodes it is bound to, and the inputs and params among its leaves
+  // (the walk stops at bound nodes, whose operands other stages computed).
+  void add_buffers(const Stage& s, std::vector<int>& used) const {
+    used.push_back(s.out);
+    used.insert(used.end(), s.args.begin(), s.args.end());
+    for (const auto& [node, buf] : s.bound) used.push_back(buf);
+    if (!s.expr) return;
+    std::vector<const ir::Node*> todo{s.expr.get()};
+    std::unordered_set<const ir::Node*> seen{s.expr.get()};
+    while (!todo.empty()) {
+      const ir::Node* n = todo.back();
+      todo.pop_back();
+      if (n->op == ir::Op::Input || n->op == ir::Op::Param) {
+        if (const int buf = p_.buffer_of(n); buf >= 0) used.push_back(buf);
+        continue;
+      }
+      if (n != s.expr.get() && s.bound.count(n)) continue;
+      for (const ir::NodePtr& in : n->inputs)
+        if (seen.insert(in.get()).second) todo.push_back(in.get());
+    }
+  }
+
+  // Emits the current function as a call of an internal function `inner` that takes the
+  // base pointer of every buffer that `lists` use as its own `noalias` argument, and
+  // `stages` into `inner`. External
   // buffers are distinct arrays by the kernel's contract and temporaries distinct regions of
   // the workspace; as noalias arguments they are distinct objects to LLVM's basic alias
   // analysis, so no loop that reads one buffer and writes another needs a runtime overlap
@@ -110,38 +169,106 @@ class Emitter {
   // never runs but costs compile time), and the proof costs nothing: the same facts as
   // scoped alias metadata on every access made GVN and LICM 4x slower on readme's kernel.
   // `inner` stays out of line: inlined, its noalias arguments would become that metadata.
+  // With `parts` (a program split by stages()), there is no such function: each part
+  // computes the bases of the buffers it uses and passes them to its own noalias function.
+  // One function taking every buffer (thousands, for a model of many layers) would make
+  // LLVM's interprocedural passes (called-value propagation, function attributes, IPSCCP)
+  // superlinear.
   template <class Stages>
-  void with_noalias_buffers(const std::string& inner, Stages stages) {
-    compute_bases();
+  void with_noalias_buffers(const std::string& inner, std::initializer_list<const std::vector<Stage>*> lists,
+                            Stages stages) {
+    bases_.assign(p_.buffers.size(), nullptr);
+    base_owner_.assign(p_.buffers.size(), -1);
+    bool parts = false;
+    for (const auto* list : lists) parts = parts || split(*list);
+    if (parts) {
+      in_parts_ = true;
+      stages();
+      in_parts_ = false;
+    } else {
+      std::vector<int> used;
+      for (const auto* list : lists)
+        for (const Stage& s : *list) add_buffers(s, used);
+      if (p_.optional_output >= 0) used.push_back(p_.optional_output);
+      outline(inner, sorted_unique(std::move(used)), stages);
+    }
+    end_function();
+  }
+
+  // Emits `body` into a new internal, never inlined function `name` with the kernel's own
+  // arguments (buffers, shared, workspace; b0, b1, k_steps), and a call of it here.
+  template <class Body>
+  void with_kernel_arguments(const std::string& name, Body body) {
     llvm::Function* outer = f_;
     llvm::BasicBlock* outer_entry = entry_;
     llvm::BasicBlock* outer_start = start_;
-    const unsigned n = static_cast<unsigned>(bases_.size());
-    std::vector<Value*> args = bases_;
+    const int outer_id = function_id_;
+    llvm::Value* null = llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ctx_));
+    std::vector<Value*> args{bufs_, shared_, ws_ ? ws_ : null, b0_, b1_, ksteps_};
+    Value *bufs = bufs_, *shared = shared_, *ws = ws_, *b0 = b0_, *b1 = b1_, *k = ksteps_;
+    llvm::IRBuilderBase::InsertPoint call_site = b_.saveIP();
+
+    begin_function(name, {ptr_, ptr_, ptr_, i64_, i64_, i64_}, llvm::Function::InternalLinkage);
+    f_->addFnAttr(llvm::Attribute::NoInline);
+    bufs_ = f_->getArg(0);
+    shared_ = f_->getArg(1);
+    ws_ = ws ? f_->getArg(2) : nullptr;  // (the prologue has no workspace)
+    b0_ = f_->getArg(3);
+    b1_ = f_->getArg(4);
+    ksteps_ = f_->getArg(5);
+    body();
+    end_function();
+    bufs_ = bufs, shared_ = shared, ws_ = ws, b0_ = b0, b1_ = b1, ksteps_ = k;
+
+    llvm::Function* callee = f_;
+    f_ = outer, entry_ = outer_entry, start_ = outer_start, function_id_ = outer_id;
+    b_.restoreIP(call_site);
+    b_.CreateCall(callee, args);
+  }
+
+  // Emits `body` into a new internal, never inlined function `name` that takes the base
+  // pointers of the buffers `used` (sorted, distinct) as noalias arguments (and b0, b1,
+  // k_steps), and a call of it here. In `name`, other buffers have no base (base() refuses
+  // them): bases_ entries are swapped for the arguments and back, so a part costs the
+  // buffers it uses, not all of them.
+  template <class Body>
+  void outline(const std::string& name, const std::vector<int>& used, Body body) {
+    llvm::Function* outer = f_;
+    llvm::BasicBlock* outer_entry = entry_;
+    llvm::BasicBlock* outer_start = start_;
+    const int outer_id = function_id_;
+    std::vector<Value*> args;
+    for (int buf : used) args.push_back(base(buf));
+    const unsigned n = static_cast<unsigned>(args.size());
     args.insert(args.end(), {b0_, b1_, ksteps_});
     std::vector<llvm::Type*> params(n, ptr_);
     params.insert(params.end(), {i64_, i64_, i64_});
     llvm::IRBuilderBase::InsertPoint call_site = b_.saveIP();
 
-    begin_function(inner, params, llvm::Function::InternalLinkage);
+    begin_function(name, params, llvm::Function::InternalLinkage);
     f_->addFnAttr(llvm::Attribute::NoInline);
     for (unsigned i = 0; i < n; ++i) {
       f_->addParamAttr(i, llvm::Attribute::NoAlias);
-      bases_.push_back(f_->getArg(i));
+      bases_[used[i]] = f_->getArg(i);
+      base_owner_[used[i]] = function_id_;
     }
-    Value *b0 = b0_, *b1 = b1_, *k = ksteps_;
+    Value *bufs = bufs_, *b0 = b0_, *b1 = b1_, *k = ksteps_;
+    bufs_ = nullptr;  // bases of other buffers cannot be computed here
     b0_ = f_->getArg(n);
     b1_ = f_->getArg(n + 1);
     ksteps_ = f_->getArg(n + 2);
-    stages();
+    body();
     end_function();
-    b0_ = b0, b1_ = b1, ksteps_ = k;
+    bufs_ = bufs, b0_ = b0, b1_ = b1, ksteps_ = k;
 
     llvm::Function* callee = f_;
-    f_ = outer, entry_ = outer_entry, start_ = outer_start;
+    f_ = outer, entry_ = outer_entry, start_ = outer_start, function_id_ = outer_id;
+    for (unsigned i = 0; i < n; ++i) {
+      bases_[used[i]] = args[i];
+      base_owner_[used[i]] = outer_id;
+    }
     b_.restoreIP(call_site);
     b_.CreateCall(callee, args);
-    end_function();
   }
 
   void begin_function(const std::string& name, const std::vector<llvm::Type*>& params,
@@ -153,7 +280,7 @@ class Emitter {
     entry_ = llvm::BasicBlock::Create(ctx_, "entry", f_);
     start_ = llvm::BasicBlock::Create(ctx_, "start", f_);
     b_.SetInsertPoint(start_);
-    bases_.clear();
+    function_id_ = functions_++;
   }
   void end_function() {
     b_.CreateRetVoid();
@@ -162,36 +289,41 @@ class Emitter {
   }
 
   // ---- buffers ----
-  void compute_bases() {
-    Value* nb = b_.CreateSub(b1_, b0_, "nb");
-    for (const Buffer& buf : p_.buffers) {
-      Value* base;
-      if (buf.external >= 0) {
-        Value* slot = b_.CreateGEP(ptr_, bufs_, b_.getInt64(buf.external));
-        base = b_.CreateLoad(ptr_, slot, buf.name);
-      } else if (!buf.batched) {
-        base = b_.CreateGEP(b_.getInt8Ty(), shared_, b_.getInt64(buf.ws_offset), buf.name);
-      } else if (!ws_) {
-        base = llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ctx_));  // not in the prologue
-      } else {
-        // Temporaries hold only the slice: rebase so that sample b is at b * elements.
-        Value* off = b_.CreateMul(nb, b_.getInt64(buf.ws_offset));
-        Value* slice = b_.CreateGEP(b_.getInt8Ty(), ws_, off);
-        base = b_.CreateGEP(t_, slice, b_.CreateNeg(b_.CreateMul(b0_, b_.getInt64(buf.elements()))), buf.name);
-      }
-      bases_.push_back(base);
+  // The base pointer of buffer `buf` in the current function: an argument of an outlined
+  // function, or computed (once, in the entry block) from the kernel's arguments.
+  Value* base(int buf) {
+    if (buf < 0 || static_cast<size_t>(buf) >= bases_.size()) HAMUX_INTERNAL("no buffer " + std::to_string(buf));
+    if (base_owner_[buf] == function_id_) return bases_[buf];
+    if (!bufs_) HAMUX_INTERNAL("buffer " + std::to_string(buf) + " is not an argument of " + f_->getName().str());
+    const Buffer& bu = p_.buffers[buf];
+    llvm::IRBuilder<> eb(entry_);
+    Value* v;
+    if (bu.external >= 0) {
+      v = eb.CreateLoad(ptr_, eb.CreateGEP(ptr_, bufs_, eb.getInt64(bu.external)), bu.name);
+    } else if (!bu.batched) {
+      v = eb.CreateGEP(eb.getInt8Ty(), shared_, eb.getInt64(bu.ws_offset), bu.name);
+    } else if (!ws_) {
+      v = llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ctx_));  // not in the prologue
+    } else {
+      // Temporaries hold only the slice: rebase so that sample b is at b * elements.
+      Value* off = eb.CreateMul(eb.CreateSub(b1_, b0_, "nb"), eb.getInt64(bu.ws_offset));
+      Value* slice = eb.CreateGEP(eb.getInt8Ty(), ws_, off);
+      v = eb.CreateGEP(t_, slice, eb.CreateNeg(eb.CreateMul(b0_, eb.getInt64(bu.elements()))), bu.name);
     }
+    bases_[buf] = v;
+    base_owner_[buf] = function_id_;
+    return v;
   }
 
   // Address of element `lin` of sample `b` (b ignored for shared buffers).
   Value* address(int buf, Value* b, Value* lin) {
     const Buffer& bu = p_.buffers[buf];
     if (bu.batched) lin = b_.CreateAdd(b_.CreateMul(b, b_.getInt64(bu.elements())), lin);
-    return b_.CreateGEP(t_, bases_[buf], lin);
+    return b_.CreateGEP(t_, base(buf), lin);
   }
   // Pointer to the first sample of the slice (or the shared buffer).
   Value* slice_start(int buf) {
-    return p_.buffers[buf].batched ? address(buf, b0_, b_.getInt64(0)) : bases_[buf];
+    return p_.buffers[buf].batched ? address(buf, b0_, b_.getInt64(0)) : base(buf);
   }
 
   Value* linearize(const std::vector<Value*>& idx, const Shape& shape) {
@@ -671,17 +803,25 @@ class Emitter {
   EmitOptions options_;
   std::optional<VectorShape> vs_;  // of the target, seen from the kernel's functions
   int loop_functions_ = 0;         // contraction loop functions emitted so far
+  int parts_ = 0;                  // functions of stages() emitted so far
+  bool in_parts_ = false;          // stages() emits parts (with_noalias_buffers)
   llvm::Type *t_, *i64_, *ptr_;
   llvm::Function* f_ = nullptr;
   llvm::BasicBlock* entry_ = nullptr;
   llvm::BasicBlock* start_ = nullptr;
   Value *bufs_, *b0_, *b1_, *shared_, *ws_, *ksteps_;
-  std::vector<Value*> bases_;
+  std::vector<Value*> bases_;    // of every buffer, in the function base_owner_ says
+  std::vector<int> base_owner_;
+  int functions_ = 0, function_id_ = -1;  // functions begun so far; the current one
   bool flat_ = false;  // emitting a flat elementwise loop (same_index_everywhere)
   std::map<std::pair<const ir::Node*, std::vector<Value*>>, Value*> memo_;
 };
 
 }  // namespace
+
+bool is_split(const Program& p) {
+  return p.prologue.size() > kSplitAbove || p.body.size() > kSplitAbove || p.epilogue.size() > kSplitAbove;
+}
 
 std::unique_ptr<llvm::Module> emit_module(const Program& program, llvm::LLVMContext& ctx,
                                           const std::string& function_name, const Target& target,

@@ -45,6 +45,15 @@ struct EmitOptions {
   int64_t conv_loops_max_channels = 32;  // kLibrary: CompileOptions::conv_loops_max_channels
 };
 
+// A program whose prologue, body or epilogue has more than kSplitAbove stages is emitted
+// as functions ("parts") of at most kStagesPerPart stages, ending early once their stages
+// use kBuffersPerPart buffers (Emitter::stages, emit.cpp). The examples stay below the
+// first; the others bound what LLVM optimises at once.
+inline constexpr size_t kSplitAbove = 64;
+inline constexpr size_t kStagesPerPart = 16;
+inline constexpr size_t kBuffersPerPart = 256;
+bool is_split(const Program& program);
+
 // The module (data layout and triple of `target`, every function annotated for it).
 // Throws InternalError when the program is inconsistent.
 std::unique_ptr<llvm::Module> emit_module(const Program& program, llvm::LLVMContext& ctx,

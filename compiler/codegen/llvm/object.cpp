@@ -42,7 +42,7 @@ std::string vector_math_features(const Target& target) {
   return f;
 }
 
-void optimise_o3(llvm::Module& m, llvm::TargetMachine& tm, const std::string& vector_math_features) {
+void optimise_o3(llvm::Module& m, llvm::TargetMachine& tm, const std::string& vector_math_features, bool parts) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -58,7 +58,20 @@ void optimise_o3(llvm::Module& m, llvm::TargetMachine& tm, const std::string& ve
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+  if (!parts) {
+    pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+    return;
+  }
+  // A split program (many never-inlined parts): each function through O3's function
+  // simplification, then O3's optimisation pipeline (vectorisers, unrolling). What this
+  // leaves out is the interprocedural simplification (inliner, IPSCCP, called-value
+  // propagation, function attributes), which has nothing to inline or propagate here and
+  // grows faster than linearly with the number of parts and their pointer arguments.
+  llvm::ModulePassManager mpm;
+  mpm.addPass(llvm::createModuleToFunctionPassAdaptor(
+      pb.buildFunctionSimplificationPipeline(llvm::OptimizationLevel::O3, llvm::ThinOrFullLTOPhase::None)));
+  mpm.addPass(pb.buildModuleOptimizationPipeline(llvm::OptimizationLevel::O3, llvm::ThinOrFullLTOPhase::None));
+  mpm.run(m, mam);
 }
 
 std::string compile_to_object(const Program& program, const std::string& function, const Target& target,
@@ -68,7 +81,7 @@ std::string compile_to_object(const Program& program, const std::string& functio
   std::unique_ptr<llvm::Module> m = emit_module(program, ctx, function, target, options.emit);
   if (options.extra) options.extra(*m);
   if (wants("ir")) options.write("ir", module_text(*m));
-  optimise_o3(*m, target.machine(), options.vector_math ? vector_math_features(target) : "");
+  optimise_o3(*m, target.machine(), options.vector_math ? vector_math_features(target) : "", is_split(program));
   if (wants("opt-ir")) options.write("opt-ir", module_text(*m));
   if (wants("asm")) options.write("asm", emit_file(*m, target.machine(), llvm::CodeGenFileType::AssemblyFile));
   return emit_file(*m, target.machine(), llvm::CodeGenFileType::ObjectFile);

@@ -42,7 +42,8 @@ std::string compile_to_object(const Program& program, const std::string& functio
 std::string vector_math_features(const Target& target);
 
 // Runs LLVM's default O3 pipeline for `tm`; with `vector_math_features` non-empty the
-// vectoriser may call libmvec's variants for those features.
-void optimise_o3(llvm::Module& m, llvm::TargetMachine& tm, const std::string& vector_math_features);
+// vectoriser may call libmvec's variants for those features. With `parts` (a split
+// program, emit.h), O3 without its interprocedural simplification.
+void optimise_o3(llvm::Module& m, llvm::TargetMachine& tm, const std::string& vector_math_features, bool parts);
 
 }  // namespace hamux::codegen

@@ -13,11 +13,6 @@ namespace hamux::codegen {
 
 namespace {
 
-bool is_contraction(ir::Op op) {
-  return op == ir::Op::Einsum || op == ir::Op::Conv2d || op == ir::Op::Conv2dInputGrad ||
-         op == ir::Op::Conv2dKernelGrad;
-}
-
 // logsumexp(x) = ms + log(sum(exp(x - ms))) with ms the slice max clamped to the finite
 // range: for a finite max this is the usual shift; for a max of -inf the sum is 0 and the
 // result -inf, for +inf it is +inf, and a NaN max propagates - the interpreter's answers.
@@ -140,7 +135,7 @@ bool Lowerer::recompute_is_cheaper(const ir::Node* n) const {
 
 bool Lowerer::must_materialise(const ir::Node* n, bool region_batched) const {
   if (ir::is_leaf(n->op)) return false;
-  if (is_contraction(n->op) || ir::is_reduction(n->op)) return true;
+  if (ir::is_contraction(n->op) || ir::is_reduction(n->op)) return true;
   if (cheap(n)) return false;
   auto u = uses_.find(n);
   if (u != uses_.end() && u->second > 1 && !recompute_is_cheaper(n)) return true;
@@ -148,20 +143,38 @@ bool Lowerer::must_materialise(const ir::Node* n, bool region_batched) const {
   return region_batched && !batched(n);  // hoist parameter-only work out of the sample loop
 }
 
+// A fused region takes at most this many nodes and buffer reads; the node that would
+// exceed it becomes a buffer and a region of its own. No expression of the contract models
+// comes near it, but the total energy of thousands of layers is a chain of thousands of
+// terms (and a layer joined to thousands of others sums thousands of inputs): one loop over
+// all of them would be a function of thousands of arguments, which LLVM optimises in more
+// than linear time.
+constexpr size_t kMaxFusedNodes = 256;
+
 void Lowerer::prepare(std::vector<Stage>& phase, const ir::NodePtr& root) {
   const bool region_batched = batched(root.get());
   std::unordered_set<const ir::Node*> seen;
   std::vector<const ir::Node*> stack{root.get()};
+  size_t fused = 1;
   while (!stack.empty()) {
     const ir::Node* n = stack.back();
     stack.pop_back();
     for (const ir::NodePtr& c : n->inputs) {
-      if (!seen.insert(c.get()).second || p_.buffer_of(c.get()) >= 0) continue;
+      if (!seen.insert(c.get()).second) continue;
+      if (p_.buffer_of(c.get()) >= 0) {  // a load: it counts, as it is a kernel argument
+        ++fused;
+        continue;
+      }
       if (c->op == ir::Op::Input)
         HAMUX_INTERNAL("input " + std::to_string(c->attrs.index) + " (" + c->attrs.name + ") has no buffer");
       if (c->op == ir::Op::Param) HAMUX_INTERNAL("param " + c->attrs.name + " has no buffer");
-      if (must_materialise(c.get(), region_batched)) materialise(phase, c);
-      else stack.push_back(c.get());
+      const bool full = fused >= kMaxFusedNodes && !ir::is_leaf(c->op);
+      if (full || must_materialise(c.get(), region_batched)) {
+        materialise(phase, c);
+      } else {
+        stack.push_back(c.get());
+        ++fused;
+      }
     }
   }
 }
@@ -191,7 +204,7 @@ void Lowerer::emit(std::vector<Stage>& requested, const ir::NodePtr& node, int o
   std::vector<Stage>& phase = batched(node.get()) ? requested : p_.prologue;
   Stage s;
   s.out = out;
-  if (is_contraction(node->op)) {
+  if (ir::is_contraction(node->op)) {
     s.kind = node->op == ir::Op::Einsum ? StageKind::Einsum : StageKind::Conv;
     s.expr = node;
     for (const ir::NodePtr& in : node->inputs) s.args.push_back(operand(phase, in));
