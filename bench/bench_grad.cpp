@@ -7,8 +7,12 @@
 //             docs/performance.md ("Training against the JAX library") runs it: batch 100,
 //             image clamped (uniform pixels), 6 BPTT steps of dt 0.5, mean cross entropy of
 //             the labels' activation against seeded classes
-//   W2        dense_am.json, batch 128 of the workload's x0, 10 BPTT steps of dt 0.1, mean
+//   W2_t10    dense_am.json, batch 128 of normal states, 10 BPTT steps of dt 0.1, mean
 //             squared error of the last neuron's activation against 0.5
+//   W1, W2, W4, W5   the workloads of the brief (workloads.h: model, batch, steps, dt) from
+//             normal states, mean squared error of the last neuron's activation against 0.5,
+//             gradients of every param: what tools/golden/bench_jax.py --grad times with
+//             jax.jit(value_and_grad) (docs/performance.md, "Gradients against the JAX library")
 // Ways: bptt (loss and gradients), forward (loss only).
 #include <benchmark/benchmark.h>
 
@@ -52,20 +56,29 @@ GradCase fashion_case() {
   return {std::move(ham), std::move(s), std::move(loss), o, batch};
 }
 
-GradCase w2_case() {
+// `file` from normal states, `steps` BPTT steps of `dt`, the mean squared error of the last
+// neuron's activation against 0.5.
+GradCase last_activation_case(const std::string& file, int64_t batch, int64_t steps, double dt) {
   LoadOptions lo;
   lo.disk_cache = false;
-  Ham ham = Ham::load(models_dir() + "/dense_am.json", lo);
-  const int64_t batch = 128;
+  Ham ham = Ham::load(models_dir() + "/" + file, lo);
   States s = ham.normal(batch, 3);
   const NeuronInfo& last = ham.neurons().back();
   Loss loss;
-  loss.spec = R"({"neuron": ")" + last.name + R"(", "loss": "squared_error"})";
+  loss.spec = R"({"neuron": ")" + last.name + R"(", "of": "activation", "loss": "squared_error"})";
   loss.target = Tensor<double>(last.shape, 0.5);
   GradientOptions o;
-  o.steps = 10;
-  o.dt = 0.1;
+  o.steps = steps;
+  o.dt = dt;
   return {std::move(ham), std::move(s), std::move(loss), o, batch};
+}
+
+GradCase w2_t10_case() { return last_activation_case("dense_am.json", 128, 10, 0.1); }
+
+template <int W>  // 1-based index into workloads()
+GradCase workload_case() {
+  const WorkloadSpec& w = workloads()[W - 1];
+  return last_activation_case(w.file, w.batch, w.steps, w.dt);
 }
 
 void bm_grad(benchmark::State& st, GradCase (*make)(), bool backward, int threads) {
@@ -81,7 +94,9 @@ void bm_grad(benchmark::State& st, GradCase (*make)(), bool backward, int thread
 int register_grad_benchmarks() {
   for (int t : {1, 2}) {
     const std::string th = "/threads:" + std::to_string(t);
-    for (auto [name, make] : {std::pair{"fashion", &fashion_case}, std::pair{"W2", &w2_case}}) {
+    for (auto [name, make] : {std::pair{"fashion", &fashion_case}, std::pair{"W2_t10", &w2_t10_case},
+                              std::pair{"W1", &workload_case<1>}, std::pair{"W2", &workload_case<2>},
+                              std::pair{"W4", &workload_case<4>}, std::pair{"W5", &workload_case<5>}}) {
       benchmark::RegisterBenchmark(("grad/" + std::string(name) + "/bptt" + th).c_str(), bm_grad, make, true, t)
           ->Unit(benchmark::kMillisecond)->UseRealTime();
       benchmark::RegisterBenchmark(("grad/" + std::string(name) + "/forward" + th).c_str(), bm_grad, make, false, t)

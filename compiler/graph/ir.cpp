@@ -55,6 +55,24 @@ const char* op_name(Op op) {
   return "?";
 }
 
+// The first destructor on a thread collects the inputs to release and releases them in a
+// loop; the destructors that loop runs (while `pending` is set) only hand their inputs on.
+Node::~Node() {
+  thread_local std::vector<NodePtr>* pending = nullptr;
+  if (pending) {
+    for (NodePtr& in : inputs) pending->push_back(std::move(in));
+    return;
+  }
+  std::vector<NodePtr> work(std::make_move_iterator(inputs.begin()), std::make_move_iterator(inputs.end()));
+  pending = &work;
+  while (!work.empty()) {
+    NodePtr n = std::move(work.back());
+    work.pop_back();
+    n.reset();
+  }
+  pending = nullptr;
+}
+
 bool is_leaf(Op op) { return op == Op::Const || op == Op::Input || op == Op::Param; }
 bool is_unary(Op op) { return op >= Op::Neg && op <= Op::LogCosh; }
 bool is_binary(Op op) { return op >= Op::Add && op <= Op::Equal; }

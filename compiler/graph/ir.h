@@ -101,6 +101,10 @@ struct Node {
   std::vector<NodePtr> inputs;
   Attrs attrs;
   uint64_t hash;  // structural: op, dtype, shape, attrs and the hashes of the inputs
+
+  // Releases the inputs without recursion: a graph may be a chain of hundreds of thousands
+  // of nodes (the total energy of a model of 64k layers), one stack frame each otherwise.
+  ~Node();
 };
 
 // Thrown by `make` and the builder helpers when inputs do not fit the op.

@@ -167,5 +167,25 @@ TEST(ParseEinsum, SplitsOperandsAndOutput) {
   EXPECT_EQ(error("i...->i"), "einsum: spec 'i...->i' has invalid character '.'");
 }
 
+TEST(Structure, ADeepChainIsReleasedWithoutRecursion) {
+  // The total energy of a model of 64k layers is a chain of about 200k nodes; releasing it
+  // node by node recursively overflowed the stack (issue 19). A million links, with a
+  // shared node in the middle that outlives the rest.
+  NodePtr x = input(0, "x", {2}, DType::F32);
+  NodePtr chain = x, middle;
+  for (int i = 0; i < 1000000; ++i) {
+    chain = make(Op::Add, {chain, x});
+    if (i == 500000) middle = chain;
+  }
+  const std::weak_ptr<const Node> last = chain;
+  chain.reset();
+  EXPECT_TRUE(last.expired());
+  ASSERT_TRUE(middle);
+  EXPECT_EQ(middle->inputs.size(), 2u);  // the shared half is intact
+  EXPECT_EQ(middle->inputs[1], x);
+  middle.reset();
+  EXPECT_EQ(x.use_count(), 1);  // every link is gone
+}
+
 }  // namespace
 }  // namespace hamux::ir

@@ -7,6 +7,11 @@ Thread count: XLA_FLAGS alone do not hold XLA's CPU runtime to one thread; scrip
 sets --xla_cpu_multi_thread_eigen=false and pins the process to one core with taskset.
 
     python3 tools/golden/bench_jax.py --models examples/models [--reps 5]
+
+With --grad it times, for W1, W2, W4 and W5, the loss and its gradient with respect to every
+param through the same loop: jax.jit(jax.value_and_grad(loss)) with the loss the mean over
+the batch of sum (y - 0.5)^2, y the last neuron's activation after the steps (bench/
+bench_grad.cpp, grad/W<k>/bptt, is the same on hamux). Prints seconds per call.
 """
 import argparse
 import importlib.metadata
@@ -33,7 +38,17 @@ WORKLOADS = {
 }
 
 
-def time_workload(models, model_file, batch, steps, dt, reps):
+def median_time(fn, args, reps):
+    jax.block_until_ready(fn(*args))  # compile and warm up
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def setup(models, model_file, batch):
     path = os.path.join(models, model_file)
     with open(path) as f:
         model = json.load(f)
@@ -49,27 +64,45 @@ def time_workload(models, model_file, batch, steps, dt, reps):
     taus = {n: float(v.get("tau", 1.0)) for n, v in model["neurons"].items()}
     xs = {n: jnp.asarray(rng.standard_normal((batch, *v["shape"])).astype(np.float32))
           for n, v in model["neurons"].items()}
+    return model, params, ham, taus, xs
 
+
+def euler(ham, taus, dt, steps, xs):
     def body(_, xs):
         grads = ham.dEdact(ham.activations(xs), xs)
         return {n: xs[n] - (dt / taus[n]) * grads[n] for n in xs}
+    return jax.lax.fori_loop(0, steps, body, xs)
 
-    loop = jax.jit(lambda xs: jax.lax.fori_loop(0, steps, body, xs))
-    jax.block_until_ready(loop(xs))  # compile and warm up
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        jax.block_until_ready(loop(xs))
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)) / steps
+
+def time_workload(models, model_file, batch, steps, dt, reps):
+    _, _, ham, taus, xs = setup(models, model_file, batch)
+    loop = jax.jit(lambda xs: euler(ham, taus, dt, steps, xs))
+    return median_time(loop, (xs,), reps) / steps
+
+
+def time_gradient(models, model_file, batch, steps, dt, reps):
+    model, params, _, taus, xs = setup(models, model_file, batch)
+    last = list(model["neurons"])[-1]
+
+    def loss(p, xs):
+        ham = build_ham(model, p)  # the params are traced: gradients with respect to each
+        y = ham.activations(euler(ham, taus, dt, steps, xs))[last]
+        return jnp.mean(jnp.sum(((y - 0.5) ** 2).reshape(batch, -1), axis=1))
+
+    jparams = {k: jnp.asarray(v) for k, v in params.items()}
+    return median_time(jax.jit(jax.value_and_grad(loss)), (jparams, xs), reps)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", required=True)
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--grad", action="store_true", help="loss + param gradients of W1, W2, W4, W5")
     a = ap.parse_args()
-    out = {w: time_workload(a.models, *spec, a.reps) for w, spec in WORKLOADS.items()}
+    if a.grad:
+        out = {w: time_gradient(a.models, *spec, a.reps) for w, spec in WORKLOADS.items() if w != "W3"}
+    else:
+        out = {w: time_workload(a.models, *spec, a.reps) for w, spec in WORKLOADS.items()}
     out["jax_version"] = jax.__version__
     out["versions"] = f"jax {jax.__version__}, jaxlib {importlib.metadata.version('jaxlib')}, " \
                       f"hamux (Python) {importlib.metadata.version('hamux')}"
