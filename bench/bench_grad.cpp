@@ -13,9 +13,13 @@
 //             normal states, mean squared error of the last neuron's activation against 0.5,
 //             gradients of every param: what tools/golden/bench_jax.py --grad times with
 //             jax.jit(value_and_grad) (docs/performance.md, "Gradients against the JAX library")
+//   W2_T1000, W2_T1000_checkpoint32   the W2 workload with T = 1000 (at 1 thread, one
+//             iteration), keeping all states or every 32nd (GradientOptions::checkpoint_every):
+//             the counter memory_MB is GradientResult::memory_bytes
 // Ways: bptt (loss and gradients), forward (loss only).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -81,14 +85,34 @@ GradCase workload_case() {
   return last_activation_case(w.file, w.batch, w.steps, w.dt);
 }
 
+GradCase w2_t1000_case(int64_t checkpoint_every) {
+  const WorkloadSpec& w = workloads()[1];
+  GradCase c = last_activation_case(w.file, w.batch, 1000, w.dt);
+  c.options.checkpoint_every = checkpoint_every;
+  return c;
+}
+GradCase w2_t1000_all() { return w2_t1000_case(0); }
+GradCase w2_t1000_checkpoint32() { return w2_t1000_case(32); }
+
 void bm_grad(benchmark::State& st, GradCase (*make)(), bool backward, int threads) {
   GradCase c = make();
   c.options.threads = threads;
   c.options.backward = backward;
-  gradients(c.ham, c.states, c.loss, c.options);  // compiles the kernels
-  for (auto _ : st) benchmark::DoNotOptimize(gradients(c.ham, c.states, c.loss, c.options).loss);
+  // Compiles the kernels. A whole call, not one step: after it, glibc serves the call's
+  // large buffers from its heap instead of fresh zeroed pages (W5's bptt: 85 against 104 ms
+  // after a one-step warm-up); T = 1000 warms up on 100 steps.
+  GradientOptions warm = c.options;
+  warm.steps = std::min<int64_t>(warm.steps, 100);
+  gradients(c.ham, c.states, c.loss, warm);
+  int64_t memory = 0;
+  for (auto _ : st) {
+    GradientResult r = gradients(c.ham, c.states, c.loss, c.options);
+    benchmark::DoNotOptimize(r.loss);
+    memory = r.memory_bytes;
+  }
   st.counters["samples_per_s"] =
       benchmark::Counter(static_cast<double>(c.batch), benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["memory_MB"] = static_cast<double>(memory) / 1e6;
 }
 
 int register_grad_benchmarks() {
@@ -103,6 +127,9 @@ int register_grad_benchmarks() {
           ->Unit(benchmark::kMillisecond)->UseRealTime();
     }
   }
+  for (auto [name, make] : {std::pair{"W2_T1000", &w2_t1000_all}, std::pair{"W2_T1000_checkpoint32", &w2_t1000_checkpoint32}})
+    benchmark::RegisterBenchmark(("grad/" + std::string(name) + "/bptt/threads:1").c_str(), bm_grad, make, true, 1)
+        ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
   return 0;
 }
 

@@ -75,16 +75,30 @@ inline StateData<double>& States::Impl::data<double>() { return f64; }
 // alone, never on the thread count: the kernel's contractions run one GEMM over a block's
 // samples, and a GEMM's rounding can depend on how many rows it has and where a row sits.
 // With fixed blocks every thread count computes exactly the same calls. A block holds
-//  - at least 256 KiB of the kernel's per-sample buffers, up to 16 samples (GEMM efficiency:
-//    the weights are packed once per run, pack_weights.h, so 16 samples per GEMM run as
-//    fast as the whole batch; docs/performance.md), and no fewer than batch / 16 samples;
+//  - when the weights dominate (the shared contraction operands, codegen::
+//    shared_operand_bytes, exceed 256 KiB and 16 samples' buffers: W1's W, W2's Xi), as
+//    many samples as the cap allows, in blocks of equal size: each block reads the weights
+//    once per GEMM, and W2's Xi (2.8 MB, more than L2) re-read for every block of 12
+//    samples cost its gradient call 1.37x and its forward run 1.6x (docs/performance.md);
+//  - otherwise at least 256 KiB of the kernel's per-sample buffers, up to 16 samples, and no
+//    fewer than batch / 16 samples (a small working set stays in cache: W5's convolutions
+//    are 15% slower in blocks of 4 than of 2);
 //  - at most 64 samples, a multiple of 4 from 4 on, or the whole batch (Eigen's GEMM treats
 //    the samples in groups of 4; a sample outside a full group takes another, differently
 //    rounded path).
 inline int64_t block_size(const Ham::Impl& ham, int64_t batch) {
-  const int64_t per_sample = std::max<int64_t>(ham.kernel->kernel().program().footprint_per_sample(), 1);
-  const int64_t least = std::clamp<int64_t>((int64_t{256} << 10) / per_sample, 1, 16);
-  int64_t block = std::clamp<int64_t>(std::max((batch + 15) / 16, least), 1, 64);
+  constexpr int64_t kMaxBlock = 64, kCacheBytes = int64_t{256} << 10;
+  const codegen::Program& program = ham.kernel->kernel().program();
+  int64_t block;
+  const int64_t per_sample = std::max<int64_t>(program.footprint_per_sample(), 1);
+  const int64_t weights = codegen::shared_operand_bytes(program);
+  if (weights > kCacheBytes && weights > 16 * per_sample) {
+    const int64_t blocks = (batch + kMaxBlock - 1) / kMaxBlock;
+    block = (batch + blocks - 1) / std::max<int64_t>(blocks, 1);
+  } else {
+    const int64_t least = std::clamp<int64_t>(kCacheBytes / per_sample, 1, 16);
+    block = std::clamp<int64_t>(std::max((batch + 15) / 16, least), 1, kMaxBlock);
+  }
   if (block >= 4) block = (block + 3) / 4 * 4;
   return std::clamp<int64_t>(block, 1, std::max<int64_t>(batch, 1));
 }

@@ -9,7 +9,7 @@
 //                                   Lagrangians and connection energies)
 //   load/derive/<shape>/neurons:N   derives and simplifies the parsed model (autodiff, passes)
 //   load/codegen/<shape>/neurons:N  lowers and JIT-compiles the derived model (StepKernel,
-//                                   disk cache off)
+//                                   disk cache off, memory cache cleared)
 // Load time is the sum; docs/performance.md ("Load time scaling") has the numbers. The
 // counter nodes is the number of distinct nodes of the derived graphs.
 #include <benchmark/benchmark.h>
@@ -17,6 +17,7 @@
 #include <string>
 
 #include "autodiff/derive.h"
+#include "codegen/jit/jit.h"
 #include "frontend/model.h"
 #include "passes/simplify.h"
 #include "step/step.h"
@@ -83,7 +84,12 @@ void BM_codegen(benchmark::State& st, bool star) {
   codegen::StepOptions o;
   o.energy = true;  // what Ham::load builds
   o.compile.disk_cache = false;
-  for (auto _ : st) codegen::StepKernel k(model, d, o);
+  for (auto _ : st) {
+    st.PauseTiming();
+    codegen::clear_memory_cache();  // every iteration compiles (a hit would take microseconds)
+    st.ResumeTiming();
+    codegen::StepKernel k(model, d, o);
+  }
   set_counters(st, d);
 }
 

@@ -157,8 +157,9 @@ TEST(GradientMethods, OneTwoAndThreeThreadsAreBitIdentical) {
                            "examples/models/energy_transformer.json"}) {
     SCOPED_TRACE(file);
     Ham ham = Ham::load(gradtest::variant(file, false));
-    // Several blocks, the last one partial (the transformer's blocks are small).
-    const int64_t batch = std::string(file).find("transformer") != std::string::npos ? 9 : 37;
+    // Several blocks, the last one partial (the transformer's blocks are small; dense_am's,
+    // whose weights dominate, hold up to 64 samples: 36 + 34 at batch 70).
+    const int64_t batch = std::string(file).find("transformer") != std::string::npos ? 9 : 70;
     States s = ham.normal(batch, 5, 0.5);
     const std::string last = ham.neurons().back().name;
     const Loss loss = complete(ham, last, batch);

@@ -184,4 +184,19 @@ int64_t samples_per_call(const Program& p, int64_t slice, int64_t cache_bytes) {
   return std::clamp<int64_t>(cache_bytes / std::max<int64_t>(p.footprint_per_sample(), 1), 1, std::max<int64_t>(slice, 1));
 }
 
+int64_t shared_operand_bytes(const Program& p) {
+  std::vector<bool> counted(p.buffers.size(), false);
+  int64_t bytes = 0;
+  for (const auto* stages : {&p.prologue, &p.body, &p.epilogue})
+    for (const Stage& st : *stages) {
+      if (st.kind != StageKind::Einsum && st.kind != StageKind::Conv) continue;
+      for (int arg : st.args)
+        if (!p.is_batched(arg) && !counted[arg]) {
+          counted[arg] = true;
+          bytes += p.buffers[arg].elements() * p.element_bytes();
+        }
+    }
+  return bytes;
+}
+
 }  // namespace hamux::codegen
