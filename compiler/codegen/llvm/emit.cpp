@@ -161,13 +161,13 @@ class Emitter {
 
   // Emits the current function as a call of an internal function `inner` that takes the
   // base pointer of every buffer that `lists` use as its own `noalias` argument, and
-  // `stages` into `inner`. External
-  // buffers are distinct arrays by the kernel's contract and temporaries distinct regions of
-  // the workspace; as noalias arguments they are distinct objects to LLVM's basic alias
-  // analysis, so no loop that reads one buffer and writes another needs a runtime overlap
-  // check with a full-length scalar copy of the loop for the overlapping case (code that
-  // never runs but costs compile time), and the proof costs nothing: the same facts as
-  // scoped alias metadata on every access made GVN and LICM 4x slower on readme's kernel.
+  // `stages` into `inner`. External buffers are distinct arrays by the kernel's contract and
+  // temporaries distinct regions of the workspace; as noalias arguments they are distinct
+  // objects to LLVM's basic alias analysis, so no loop that reads one buffer and writes
+  // another needs a runtime overlap check with a full-length scalar copy of the loop for the
+  // overlapping case (code that never runs but costs compile time), and the proof costs
+  // nothing: the same facts as scoped alias metadata on every access made GVN and LICM 4x
+  // slower on readme's kernel.
   // `inner` stays out of line: inlined, its noalias arguments would become that metadata.
   // With `parts` (a program split by stages()), there is no such function: each part
   // computes the bases of the buffers it uses and passes them to its own noalias function.
@@ -195,47 +195,51 @@ class Emitter {
     end_function();
   }
 
-  // Emits `body` into a new internal, never inlined function `name` with the kernel's own
-  // arguments (buffers, shared, workspace; b0, b1, k_steps), and a call of it here.
+  // Emits a new internal, never inlined function `name` of `params`, whose body `body`
+  // emits (with f_, the builder and function_id_ on the new function), and a call of it
+  // with `args` here.
   template <class Body>
-  void with_kernel_arguments(const std::string& name, Body body) {
+  void call_new_function(const std::string& name, const std::vector<llvm::Type*>& params,
+                         const std::vector<Value*>& args, Body body) {
     llvm::Function* outer = f_;
     llvm::BasicBlock* outer_entry = entry_;
     llvm::BasicBlock* outer_start = start_;
     const int outer_id = function_id_;
-    llvm::Value* null = llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ctx_));
-    std::vector<Value*> args{bufs_, shared_, ws_ ? ws_ : null, b0_, b1_, ksteps_};
-    Value *bufs = bufs_, *shared = shared_, *ws = ws_, *b0 = b0_, *b1 = b1_, *k = ksteps_;
     llvm::IRBuilderBase::InsertPoint call_site = b_.saveIP();
-
-    begin_function(name, {ptr_, ptr_, ptr_, i64_, i64_, i64_}, llvm::Function::InternalLinkage);
+    begin_function(name, params, llvm::Function::InternalLinkage);
     f_->addFnAttr(llvm::Attribute::NoInline);
-    bufs_ = f_->getArg(0);
-    shared_ = f_->getArg(1);
-    ws_ = ws ? f_->getArg(2) : nullptr;  // (the prologue has no workspace)
-    b0_ = f_->getArg(3);
-    b1_ = f_->getArg(4);
-    ksteps_ = f_->getArg(5);
     body();
     end_function();
-    bufs_ = bufs, shared_ = shared, ws_ = ws, b0_ = b0, b1_ = b1, ksteps_ = k;
-
     llvm::Function* callee = f_;
     f_ = outer, entry_ = outer_entry, start_ = outer_start, function_id_ = outer_id;
     b_.restoreIP(call_site);
     b_.CreateCall(callee, args);
   }
 
-  // Emits `body` into a new internal, never inlined function `name` that takes the base
-  // pointers of the buffers `used` (sorted, distinct) as noalias arguments (and b0, b1,
-  // k_steps), and a call of it here. In `name`, other buffers have no base (base() refuses
-  // them): bases_ entries are swapped for the arguments and back, so a part costs the
-  // buffers it uses, not all of them.
+  // `body` in a function with the kernel's own arguments (buffers, shared, workspace; b0,
+  // b1, k_steps), which computes the bases it needs itself.
+  template <class Body>
+  void with_kernel_arguments(const std::string& name, Body body) {
+    llvm::Value* null = llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ctx_));
+    Value *bufs = bufs_, *shared = shared_, *ws = ws_, *b0 = b0_, *b1 = b1_, *k = ksteps_;
+    call_new_function(name, {ptr_, ptr_, ptr_, i64_, i64_, i64_}, {bufs, shared, ws ? ws : null, b0, b1, k}, [&] {
+      bufs_ = f_->getArg(0);
+      shared_ = f_->getArg(1);
+      ws_ = ws ? f_->getArg(2) : nullptr;  // (the prologue has no workspace)
+      b0_ = f_->getArg(3);
+      b1_ = f_->getArg(4);
+      ksteps_ = f_->getArg(5);
+      body();
+    });
+    bufs_ = bufs, shared_ = shared, ws_ = ws, b0_ = b0, b1_ = b1, ksteps_ = k;
+  }
+
+  // `body` in a function that takes the base pointers of the buffers `used` (sorted,
+  // distinct) as noalias arguments (and b0, b1, k_steps). There, other buffers have no base
+  // (base() refuses them): bases_ entries are swapped for the arguments and back, so a part
+  // costs the buffers it uses, not all of them.
   template <class Body>
   void outline(const std::string& name, const std::vector<int>& used, Body body) {
-    llvm::Function* outer = f_;
-    llvm::BasicBlock* outer_entry = entry_;
-    llvm::BasicBlock* outer_start = start_;
     const int outer_id = function_id_;
     std::vector<Value*> args;
     for (int buf : used) args.push_back(base(buf));
@@ -243,32 +247,24 @@ class Emitter {
     args.insert(args.end(), {b0_, b1_, ksteps_});
     std::vector<llvm::Type*> params(n, ptr_);
     params.insert(params.end(), {i64_, i64_, i64_});
-    llvm::IRBuilderBase::InsertPoint call_site = b_.saveIP();
-
-    begin_function(name, params, llvm::Function::InternalLinkage);
-    f_->addFnAttr(llvm::Attribute::NoInline);
-    for (unsigned i = 0; i < n; ++i) {
-      f_->addParamAttr(i, llvm::Attribute::NoAlias);
-      bases_[used[i]] = f_->getArg(i);
-      base_owner_[used[i]] = function_id_;
-    }
     Value *bufs = bufs_, *b0 = b0_, *b1 = b1_, *k = ksteps_;
-    bufs_ = nullptr;  // bases of other buffers cannot be computed here
-    b0_ = f_->getArg(n);
-    b1_ = f_->getArg(n + 1);
-    ksteps_ = f_->getArg(n + 2);
-    body();
-    end_function();
+    call_new_function(name, params, args, [&] {
+      for (unsigned i = 0; i < n; ++i) {
+        f_->addParamAttr(i, llvm::Attribute::NoAlias);
+        bases_[used[i]] = f_->getArg(i);
+        base_owner_[used[i]] = function_id_;
+      }
+      bufs_ = nullptr;  // bases of other buffers cannot be computed here
+      b0_ = f_->getArg(n);
+      b1_ = f_->getArg(n + 1);
+      ksteps_ = f_->getArg(n + 2);
+      body();
+    });
     bufs_ = bufs, b0_ = b0, b1_ = b1, ksteps_ = k;
-
-    llvm::Function* callee = f_;
-    f_ = outer, entry_ = outer_entry, start_ = outer_start, function_id_ = outer_id;
     for (unsigned i = 0; i < n; ++i) {
       bases_[used[i]] = args[i];
       base_owner_[used[i]] = outer_id;
     }
-    b_.restoreIP(call_site);
-    b_.CreateCall(callee, args);
   }
 
   void begin_function(const std::string& name, const std::vector<llvm::Type*>& params,
