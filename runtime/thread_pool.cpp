@@ -3,6 +3,25 @@
 
 namespace hamux {
 
+namespace {
+
+// Before a thread sleeps on a condition variable it spins this many times (about 0.1 ms):
+// a step loop hands out its next job within microseconds, and waking a sleeping thread costs
+// tens of them, more under a hypervisor. A gradient call of the Fashion-MNIST classifier runs
+// a dozen jobs of two blocks; with sleeps between them it took 2.44 ms on two threads against
+// 1.74 ms on one (docs/performance.md).
+constexpr int kSpins = 2000;
+
+inline void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+}  // namespace
+
 ThreadPool::ThreadPool(int threads) {
   for (int t = 1; t < threads; ++t) workers_.emplace_back([this] { work(); });
 }
@@ -37,6 +56,7 @@ void ThreadPool::drain() {
 void ThreadPool::work() {
   long seen = 0;
   for (;;) {
+    for (int i = 0; i < kSpins && generation_.load() == seen && !stop_.load(); ++i) pause();
     {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -59,6 +79,7 @@ void ThreadPool::run(int tasks, const std::function<void(int)>& fn) {
   }
   wake_.notify_all();
   drain();
+  for (int i = 0; i < kSpins && finished_.load() != tasks; ++i) pause();
   std::unique_lock<std::mutex> lock(mu_);
   done_.wait(lock, [&] { return finished_ == tasks_; });
   fn_ = nullptr;

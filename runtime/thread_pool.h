@@ -4,6 +4,7 @@
 // independent task, so the result does not depend on which thread runs which slice.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -35,9 +36,11 @@ class ThreadPool {
   std::mutex mu_;
   std::condition_variable wake_, done_;
   const std::function<void(int)>* fn_ = nullptr;
-  int tasks_ = 0, next_ = 0, finished_ = 0;
-  long generation_ = 0;
-  bool stop_ = false;
+  int tasks_ = 0, next_ = 0;
+  // Written under mu_; atomic so that a thread may spin on them without it (thread_pool.cpp).
+  std::atomic<int> finished_{0};
+  std::atomic<long> generation_{0};
+  std::atomic<bool> stop_{false};
   std::exception_ptr error_;
 };
 
