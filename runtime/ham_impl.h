@@ -76,7 +76,7 @@ inline StateData<double>& States::Impl::data<double>() { return f64; }
 // samples, and a GEMM's rounding can depend on how many rows it has and where a row sits.
 // With fixed blocks every thread count computes exactly the same calls. A block holds
 //  - when the weights dominate (the shared contraction operands, codegen::
-//    shared_operand_bytes, exceed 256 KiB and 16 samples' buffers: W1's W, W2's Xi), as
+//    shared_operands, exceed 256 KiB and 16 samples' buffers: W1's W, W2's Xi), as
 //    many samples as the cap allows, in blocks of equal size: each block reads the weights
 //    once per GEMM, and W2's Xi (2.8 MB, more than L2) re-read for every block of 12
 //    samples cost its gradient call 1.37x and its forward run 1.6x (docs/performance.md);
@@ -91,7 +91,7 @@ inline int64_t block_size(const Ham::Impl& ham, int64_t batch) {
   const codegen::Program& program = ham.kernel->kernel().program();
   int64_t block;
   const int64_t per_sample = std::max<int64_t>(program.footprint_per_sample(), 1);
-  const int64_t weights = codegen::shared_operand_bytes(program);
+  const int64_t weights = codegen::shared_operands(program).total_bytes;
   if (weights > kCacheBytes && weights > 16 * per_sample) {
     const int64_t blocks = (batch + kMaxBlock - 1) / kMaxBlock;
     block = (batch + blocks - 1) / std::max<int64_t>(blocks, 1);
@@ -103,7 +103,8 @@ inline int64_t block_size(const Ham::Impl& ham, int64_t batch) {
   return std::clamp<int64_t>(block, 1, std::max<int64_t>(batch, 1));
 }
 inline int64_t block_count(const Ham::Impl& ham, int64_t batch) {
-  return (batch + block_size(ham, batch) - 1) / block_size(ham, batch);
+  const int64_t size = block_size(ham, batch);
+  return (batch + size - 1) / size;
 }
 
 // The energy tree of `s` (see Ham::energy_tree).

@@ -12,7 +12,7 @@ namespace {
 // 1.74 ms on one (docs/performance.md).
 constexpr int kSpins = 2000;
 
-inline void pause() {
+inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #else
@@ -56,7 +56,7 @@ void ThreadPool::drain() {
 void ThreadPool::work() {
   long seen = 0;
   for (;;) {
-    for (int i = 0; i < kSpins && generation_.load() == seen && !stop_.load(); ++i) pause();
+    for (int i = 0; i < kSpins && generation_.load() == seen && !stop_.load(); ++i) cpu_relax();
     {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -79,7 +79,7 @@ void ThreadPool::run(int tasks, const std::function<void(int)>& fn) {
   }
   wake_.notify_all();
   drain();
-  for (int i = 0; i < kSpins && finished_.load() != tasks; ++i) pause();
+  for (int i = 0; i < kSpins && finished_.load() != tasks; ++i) cpu_relax();
   std::unique_lock<std::mutex> lock(mu_);
   done_.wait(lock, [&] { return finished_ == tasks_; });
   fn_ = nullptr;

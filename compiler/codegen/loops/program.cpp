@@ -171,32 +171,29 @@ int64_t Program::footprint_per_sample() const {
   return bytes;
 }
 
+SharedOperands shared_operands(const Program& p) {
+  std::vector<bool> counted(p.buffers.size(), false);
+  SharedOperands r;
+  for (const auto* stages : {&p.prologue, &p.body, &p.epilogue})
+    for (const Stage& st : *stages) {
+      if (st.kind != StageKind::Einsum && st.kind != StageKind::Conv) continue;
+      for (int arg : st.args) {
+        if (p.is_batched(arg) || counted[arg]) continue;
+        counted[arg] = true;
+        const int64_t bytes = p.buffers[arg].elements() * p.element_bytes();
+        r.total_bytes += bytes;
+        r.largest_bytes = std::max(r.largest_bytes, bytes);
+      }
+    }
+  return r;
+}
+
 int64_t samples_per_call(const Program& p, int64_t slice, int64_t cache_bytes) {
   // A shared contraction operand larger than this is re-read per call (W1's W is 4 MiB, W2's
   // Xi 2.8 MiB, W4's Wq/Wk 256 KiB; W5's 3x3 kernel is 1.7 KiB).
   constexpr int64_t kLargeSharedOperand = 64 * 1024;
-  for (const auto* stages : {&p.prologue, &p.body, &p.epilogue})
-    for (const Stage& st : *stages) {
-      if (st.kind != StageKind::Einsum && st.kind != StageKind::Conv) continue;
-      for (int arg : st.args)
-        if (!p.is_batched(arg) && p.buffers[arg].elements() * p.element_bytes() > kLargeSharedOperand) return slice;
-    }
+  if (shared_operands(p).largest_bytes > kLargeSharedOperand) return slice;
   return std::clamp<int64_t>(cache_bytes / std::max<int64_t>(p.footprint_per_sample(), 1), 1, std::max<int64_t>(slice, 1));
-}
-
-int64_t shared_operand_bytes(const Program& p) {
-  std::vector<bool> counted(p.buffers.size(), false);
-  int64_t bytes = 0;
-  for (const auto* stages : {&p.prologue, &p.body, &p.epilogue})
-    for (const Stage& st : *stages) {
-      if (st.kind != StageKind::Einsum && st.kind != StageKind::Conv) continue;
-      for (int arg : st.args)
-        if (!p.is_batched(arg) && !counted[arg]) {
-          counted[arg] = true;
-          bytes += p.buffers[arg].elements() * p.element_bytes();
-        }
-    }
-  return bytes;
 }
 
 }  // namespace hamux::codegen

@@ -120,8 +120,12 @@ std::string to_string(const Program& p);
 // call and wants the whole slice: then the answer is `slice`.
 int64_t samples_per_call(const Program& p, int64_t slice, int64_t cache_bytes);
 
-// Bytes of the distinct shared (not batched) operands of the program's contractions: what
-// every call streams once per GEMM, whatever its number of samples.
-int64_t shared_operand_bytes(const Program& p);
+// The distinct shared (not batched) operands of the program's contractions (weights, packed
+// or not): what every call streams once per GEMM, whatever its number of samples.
+struct SharedOperands {
+  int64_t total_bytes = 0;
+  int64_t largest_bytes = 0;
+};
+SharedOperands shared_operands(const Program& p);
 
 }  // namespace hamux::codegen
