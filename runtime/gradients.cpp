@@ -72,7 +72,9 @@ struct LossKernel {
 struct ParamPlan {
   int rest = -1;  // the output with the per-sample remainder, or -1 (none)
   struct Outer {
-    int u, v;           // outputs: [batch, rows] and [batch, cols]
+    // Outputs [batch, rows] and [batch, cols] of the backward kernel; for a deferred term
+    // the fixed operand's index is an output of the variant's `fixed` kernel instead.
+    int u, v;
     int64_t rows, cols;  // the gradient is [rows, cols] (row-major)
     double scale;
     // Which operand changes from step to step. An operand that reads only params, rates
@@ -93,6 +95,9 @@ struct Variant {
   // computed once per call from the initial states and read by `forward` at every step
   // (step/held_terms.h); no kernel when there are none.
   GraphKernel terms;
+  // The fixed operands of the deferred outer terms (the image of a classifier), computed once
+  // per call from the initial states rather than written by the backward kernel every step.
+  GraphKernel fixed;
   GraphKernel step_vjp;
   std::vector<int> adjoint_output;  // per neuron: its output, or -1 (held, not asked for)
   std::vector<ParamPlan> params;    // per model param
@@ -133,13 +138,15 @@ std::shared_ptr<Variant> build_variant(Ham::Impl& ham, const std::vector<bool>& 
   auto v = std::make_shared<Variant>();
   v->held = held;
   const autodiff::BackwardStep b = autodiff::derive_backward_step(m, ham.derivation, held);
-  std::vector<ir::NodePtr> outs;
-  std::map<const ir::Node*, int> output_of;  // one output per distinct graph
-  auto output = [&](const ir::NodePtr& g) {
-    auto [it, fresh] = output_of.emplace(g.get(), static_cast<int>(outs.size()));
-    if (fresh) outs.push_back(g);
+  std::vector<ir::NodePtr> outs, fixed_outs;
+  std::map<const ir::Node*, int> output_of, fixed_output_of;  // one output per distinct graph
+  auto add = [](std::vector<ir::NodePtr>& list, std::map<const ir::Node*, int>& index, const ir::NodePtr& g) {
+    auto [it, fresh] = index.emplace(g.get(), static_cast<int>(list.size()));
+    if (fresh) list.push_back(g);
     return it->second;
   };
+  auto output = [&](const ir::NodePtr& g) { return add(outs, output_of, g); };
+  auto fixed_output = [&](const ir::NodePtr& g) { return add(fixed_outs, fixed_output_of, g); };
   // The adjoints get outputs of their own (the runtime swaps their buffers with the states').
   for (size_t i = 0; i < n; ++i) {
     const bool wanted = !held[i] || state_gradients;
@@ -154,12 +161,14 @@ std::shared_ptr<Variant> build_variant(Ham::Impl& ham, const std::vector<bool>& 
     for (const autodiff::OuterTerm& t : split.outer) {
       using D = ParamPlan::Outer::Deferred;
       const D deferred = step_invariant(t.u, held) ? D::SumV : step_invariant(t.v, held) ? D::SumU : D::No;
-      plan.outer.push_back({output(t.u), output(t.v), num_elements(t.u->shape), num_elements(t.v->shape),
-                            t.scale, deferred});
+      const int u = deferred == D::SumV ? fixed_output(t.u) : output(t.u);
+      const int v = deferred == D::SumU ? fixed_output(t.v) : output(t.v);
+      plan.outer.push_back({u, v, num_elements(t.u->shape), num_elements(t.v->shape), t.scale, deferred});
     }
     v->params.push_back(std::move(plan));
   }
   v->step_vjp = compile_graphs(outs, m.dtype);
+  if (!fixed_outs.empty()) v->fixed = compile_graphs(fixed_outs, m.dtype);
   if (std::find(held.begin(), held.end(), true) != held.end()) {
     const codegen::HeldTerms t = codegen::hoist_held_terms(m, ham.derivation, held);
     Derivation d = ham.derivation;
@@ -322,8 +331,8 @@ class GradientRun {
     for (size_t i = 0; i < n_; ++i) elems_.push_back(num_elements(m_.neurons[i].shape));
     block_ = block_size(ham, batch_);
     blocks_ = batch_ == 0 ? 0 : block_count(ham, batch_);
-    int threads = o.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : o.threads;
-    pool_ = std::make_unique<ThreadPool>(static_cast<int>(std::clamp<int64_t>(threads, 1, std::max<int64_t>(blocks_, 1))));
+    int threads = resolve_threads(o.threads);
+    pool_ = PoolCache::take(ham.pools, static_cast<int>(std::clamp<int64_t>(threads, 1, std::max<int64_t>(blocks_, 1))));
     // r_i = dt / tau_i * mask_i, the rate params of the backward step.
     for (size_t i = 0; i < n_; ++i) {
       std::vector<T> r(elems_[i], static_cast<T>(o.dt / m_.neurons[i].tau));
@@ -429,9 +438,11 @@ class GradientRun {
     });
   }
 
+  // After step 0 a held neuron is not looked at again: its state is x0, checked at step 0
+  // (for a classifier the image is most of the state).
   void check_states(const Xs& x, int64_t step) const {
     for (size_t i = 0; i < n_; ++i)
-      if (!all_finite(x[i]))
+      if (!(step > 0 && v_.held[i]) && !all_finite(x[i]))
         for (int64_t j = 0; j < static_cast<int64_t>(x[i].size()); ++j)
           if (!std::isfinite(x[i][j]))
             throw Error(m_.file, "neuron '" + m_.neurons[i].name + "', sample " + std::to_string(j / elems_[i]) +
@@ -604,8 +615,8 @@ class GradientRun {
     int64_t bytes = 0;
     for (const auto& v : out) bytes += static_cast<int64_t>(v.capacity() * sizeof(T));
     for (const auto& p : sums_)
-      for (const OuterSums& o : p)
-        bytes += static_cast<int64_t>(o.changing.capacity() * sizeof(double) + o.fixed.capacity() * sizeof(T));
+      for (const OuterSums& o : p) bytes += static_cast<int64_t>(o.changing.capacity() * sizeof(double));
+    for (const std::vector<T>& f : fixed_) bytes += static_cast<int64_t>(f.capacity() * sizeof(T));
     return bytes + state_bytes();  // plus the adjoints moved out of `out`
   }
 
@@ -630,24 +641,25 @@ class GradientRun {
   // added to its per-sample sum over the steps (contracted once, by flush_outer_terms).
   void add_outer_terms(const std::vector<std::vector<T>>& out, int64_t step) {
     using D = ParamPlan::Outer::Deferred;
+    compute_fixed();
     for (size_t p = 0; p < m_.params.size(); ++p) {
       const ParamPlan& plan = v_.params[p];
       bool suspect = false;
       for (size_t t = 0; t < plan.outer.size(); ++t) {
         const ParamPlan::Outer& o = plan.outer[t];
-        const std::vector<T>& u = out[o.u];
-        const std::vector<T>& v = out[o.v];
-        suspect = suspect || !all_finite(u) || !all_finite(v);
+        const std::vector<T>& u = operand_u(o, out);
+        const std::vector<T>& v = operand_v(o, out);
+        // A fixed operand was looked at once, by compute_fixed.
+        const bool u_ok = o.deferred == D::SumV ? fixed_finite_[o.u] : all_finite(u);
+        const bool v_ok = o.deferred == D::SumU ? fixed_finite_[o.v] : all_finite(v);
+        suspect = suspect || !u_ok || !v_ok;
         if (o.deferred == D::No) {
           add_outer_sum(acc_[p], u.data(), v.data(), o.rows, o.cols, o.scale);
           continue;
         }
         OuterSums& sum = sums_[p][t];
         const std::vector<T>& changing = o.deferred == D::SumV ? v : u;
-        if (sum.fixed.empty()) {
-          sum.fixed = o.deferred == D::SumV ? u : v;
-          sum.changing.assign(changing.size(), 0.0);
-        }
+        if (sum.changing.empty()) sum.changing.assign(changing.size(), 0.0);
         const int64_t e = static_cast<int64_t>(changing.size());
         constexpr int64_t kRange = 1 << 14;
         pool_->run(static_cast<int>((e + kRange - 1) / kRange), [&](int r) {
@@ -659,6 +671,24 @@ class GradientRun {
     }
   }
 
+  // The operands of an outer term: a deferred term's fixed one is an output of `fixed`.
+  const std::vector<T>& operand_u(const ParamPlan::Outer& o, const std::vector<std::vector<T>>& out) const {
+    return o.deferred == ParamPlan::Outer::Deferred::SumV ? fixed_[o.u] : out[o.u];
+  }
+  const std::vector<T>& operand_v(const ParamPlan::Outer& o, const std::vector<std::vector<T>>& out) const {
+    return o.deferred == ParamPlan::Outer::Deferred::SumU ? fixed_[o.v] : out[o.v];
+  }
+
+  // The fixed operands, once per call (they read only params, rates and held states, which
+  // are x0); each is looked at for nan and inf here once rather than at every step.
+  void compute_fixed() {
+    if (!v_.fixed.kernel || !fixed_.empty()) return;
+    std::map<int, const T*> in;
+    for (auto& [index, slot] : v_.fixed.input_slot) in[index] = x0_[index].data();
+    run_graphs(v_.fixed, in, fixed_, prepare(v_.fixed));
+    for (const std::vector<T>& f : fixed_) fixed_finite_.push_back(all_finite(f));
+  }
+
   // The deferred outer-product terms: the fixed operand against the changing one summed over
   // the steps.
   void flush_outer_terms() {
@@ -667,10 +697,10 @@ class GradientRun {
       for (size_t t = 0; t < v_.params[p].outer.size(); ++t) {
         const ParamPlan::Outer& o = v_.params[p].outer[t];
         OuterSums& sum = sums_[p][t];
-        if (o.deferred == D::No || sum.fixed.empty()) continue;
+        if (o.deferred == D::No || sum.changing.empty()) continue;
         const std::vector<T> changing(sum.changing.begin(), sum.changing.end());
-        if (o.deferred == D::SumV) add_outer_sum(acc_[p], sum.fixed.data(), changing.data(), o.rows, o.cols, o.scale);
-        else add_outer_sum(acc_[p], changing.data(), sum.fixed.data(), o.rows, o.cols, o.scale);
+        if (o.deferred == D::SumV) add_outer_sum(acc_[p], fixed_[o.u].data(), changing.data(), o.rows, o.cols, o.scale);
+        else add_outer_sum(acc_[p], changing.data(), fixed_[o.v].data(), o.rows, o.cols, o.scale);
         sum = OuterSums{};
       }
     for (size_t p = 0; p < m_.params.size(); ++p)
@@ -691,8 +721,8 @@ class GradientRun {
       std::fill(row.begin(), row.end(), T(0));
       if (plan.rest >= 0) std::copy_n(out[plan.rest].data() + s * e, e, row.begin());
       for (const ParamPlan::Outer& o : plan.outer) {
-        const T* u = out[o.u].data() + s * o.rows;
-        const T* v = out[o.v].data() + s * o.cols;
+        const T* u = operand_u(o, out).data() + s * o.rows;
+        const T* v = operand_v(o, out).data() + s * o.cols;
         for (int64_t i = 0; i < o.rows; ++i)
           for (int64_t j = 0; j < o.cols; ++j) row[i * o.cols + j] += static_cast<T>(o.scale) * u[i] * v[j];
       }
@@ -868,17 +898,18 @@ class GradientRun {
   Xs x0_, mask_, rate_;
   std::vector<int64_t> elems_;
   int64_t block_ = 1, blocks_ = 0;
-  std::unique_ptr<ThreadPool> pool_;
+  std::shared_ptr<ThreadPool> pool_;
   std::vector<std::vector<double>> acc_;
   std::vector<std::vector<T>> out_;  // the backward kernel's outputs, reused by every step
   std::vector<std::vector<T>> terms_;  // the held terms, [batch, ...] each (compute_terms)
   int64_t terms_bytes_ = 0;
   // Per param, per outer term: the per-sample sum over the steps of the changing operand
-  // (float64, [batch, rows or cols]) and a copy of the fixed one; empty unless deferred.
+  // (float64, [batch, rows or cols]); empty unless deferred (and until its first step).
   struct OuterSums {
     std::vector<double> changing;
-    std::vector<T> fixed;
   };
+  Xs fixed_;  // the outputs of the variant's `fixed` kernel (compute_fixed), [batch, ...] each
+  std::vector<bool> fixed_finite_;
   std::vector<std::vector<OuterSums>> sums_;
   std::vector<int> rest_outputs_;  // per param: the output of the per-sample rest, or -1
   int64_t peak_bytes_ = 0, loss_bytes_ = 0;

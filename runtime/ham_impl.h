@@ -13,6 +13,7 @@
 
 #include "autodiff/derive.h"
 #include "step/step.h"
+#include "thread_pool.h"
 #include "frontend/model.h"
 #include "hamux/hamux.h"
 
@@ -35,6 +36,8 @@ struct Ham::Impl {
   std::vector<std::vector<double>> params64;
   // The compiled backward step and loss kernels (runtime/gradients.cpp), made on first use.
   std::shared_ptr<void> gradient_kernels;
+  // Thread pools reused by run(), gradients() and training (thread_pool.h).
+  std::shared_ptr<PoolCache> pools = std::make_shared<PoolCache>();
 
   bool f64() const { return model.dtype == ir::DType::F64; }
   void refresh_params();          // model.params[*].value -> params32/params64

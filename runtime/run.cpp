@@ -39,9 +39,9 @@ class Integrator {
     // The kernel computes energies only for a trace or the guard (States::energy() and the
     // activations are recomputed from x when asked for).
     if (o.record_every == 0 && !o.energy_guard) b_.energy = nullptr;
-    int threads = o.threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : o.threads;
+    int threads = resolve_threads(o.threads);
     threads_ = static_cast<int>(std::min<int64_t>(threads, block_count(ham, s.batch)));
-    pool_ = std::make_unique<ThreadPool>(threads_);
+    pool_ = PoolCache::take(ham.pools, threads_);
   }
 
   RunReport run() {
@@ -254,7 +254,7 @@ class Integrator {
   std::optional<codegen::StepKernel::Bound> bound_;
   double bound_dt_ = 0;
   int threads_ = 1;
-  std::unique_ptr<ThreadPool> pool_;
+  std::shared_ptr<ThreadPool> pool_;
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 // runtime/thread_pool.cpp - see thread_pool.h.
 #include "thread_pool.h"
 
+#include <algorithm>
+
 namespace hamux {
 
 namespace {
@@ -21,6 +23,10 @@ inline void cpu_relax() {
 }
 
 }  // namespace
+
+int resolve_threads(int requested) {
+  return requested == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : requested;
+}
 
 ThreadPool::ThreadPool(int threads) {
   for (int t = 1; t < threads; ++t) workers_.emplace_back([this] { work(); });
@@ -84,6 +90,30 @@ void ThreadPool::run(int tasks, const std::function<void(int)>& fn) {
   done_.wait(lock, [&] { return finished_ == tasks_; });
   fn_ = nullptr;
   if (error_) std::rethrow_exception(error_);
+}
+
+std::shared_ptr<ThreadPool> PoolCache::take(const std::shared_ptr<PoolCache>& cache, int threads) {
+  std::unique_ptr<ThreadPool> pool;
+  {
+    std::lock_guard<std::mutex> lock(cache->mu_);
+    auto it = std::find_if(cache->idle_.begin(), cache->idle_.end(),
+                           [&](const std::unique_ptr<ThreadPool>& p) { return p->size() == threads; });
+    if (it != cache->idle_.end()) {
+      pool = std::move(*it);
+      cache->idle_.erase(it);
+    }
+  }
+  if (!pool) pool = std::make_unique<ThreadPool>(threads);
+  // Back into the cache when the handle goes, unless the cache went first.
+  std::weak_ptr<PoolCache> home = cache;
+  return std::shared_ptr<ThreadPool>(pool.release(), [home](ThreadPool* p) {
+    if (std::shared_ptr<PoolCache> c = home.lock()) {
+      std::lock_guard<std::mutex> lock(c->mu_);
+      c->idle_.emplace_back(p);
+      return;
+    }
+    delete p;
+  });
 }
 
 }  // namespace hamux

@@ -1,9 +1,12 @@
 // runtime/zip.cpp - see zip.h. Layout: APPNOTE.TXT (PKWARE), sections 4.3.7, 4.3.12, 4.3.16.
 #include "zip.h"
 
+#include <algorithm>
 #include <array>
 #include <set>
 #include <string_view>
+
+#include <zlib.h>
 
 #include "support/printable.h"
 #include "hamux/error.h"
@@ -48,19 +51,17 @@ struct Reader {
 
 }  // namespace
 
+// zlib's: several times faster than a byte-at-a-time table, which cost a tenth of loading a
+// training set and of writing each checkpoint.
 uint32_t crc32(std::string_view bytes) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t n = 0; n < 256; ++n) {
-      uint32_t c = n;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-      t[n] = c;
-    }
-    return t;
-  }();
-  uint32_t c = 0xffffffffu;
-  for (unsigned char b : bytes) c = table[(c ^ b) & 0xff] ^ (c >> 8);
-  return c ^ 0xffffffffu;
+  uLong c = ::crc32(0L, Z_NULL, 0);
+  const auto* p = reinterpret_cast<const Bytef*>(bytes.data());
+  for (size_t left = bytes.size(); left > 0;) {
+    const uInt n = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
+    c = ::crc32(c, p, n);
+    p += n, left -= n;
+  }
+  return static_cast<uint32_t>(c);
 }
 
 std::string write_stored(const std::vector<std::pair<std::string, std::string>>& members) {

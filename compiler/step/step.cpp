@@ -118,7 +118,18 @@ StepProgram lower_step_program(const Model& model, const Derivation& d, bool ene
     epilogue_roots.push_back(low.rewritten(d.total_energy));
     low.count_uses(body_roots);
   }
-  for (int i = 0; i < n; ++i) low.emit(p.body, low.rewritten(d.activation[i]), xhat_buf[i]);
+  // A held neuron's activations are not written when no update reads them: its state never
+  // moves, and the callers of such variants (hamux::gradients) read x alone. For a classifier
+  // whose image is held, copying it into xhat twice a step was most of the step's traffic.
+  std::vector<bool> write_xhat(n, true);
+  if (!energy) {
+    std::set<int64_t> read;
+    for (const ir::Node* node : ir::topological_order(d.update))
+      if (node->op == ir::Op::Input) read.insert(node->attrs.index);
+    for (int i = 0; i < n; ++i) write_xhat[i] = !is_zero(d.update[i]) || read.count(n + i);
+  }
+  for (int i = 0; i < n; ++i)
+    if (write_xhat[i]) low.emit(p.body, low.rewritten(d.activation[i]), xhat_buf[i]);
   const size_t activation_stages = p.body.size();
   std::vector<ir::NodePtr> fin;
   for (int i = 0; i < n; ++i) {
@@ -136,7 +147,8 @@ StepProgram lower_step_program(const Model& model, const Derivation& d, bool ene
   // counts stay: the epilogue is then the body's activation stages, see below.)
   low.begin_phase();
   if (energy) low.count_uses(epilogue_roots);
-  for (int i = 0; i < n; ++i) low.emit(p.epilogue, low.rewritten(d.activation[i]), xhat_buf[i]);
+  for (int i = 0; i < n; ++i)
+    if (write_xhat[i]) low.emit(p.epilogue, low.rewritten(d.activation[i]), xhat_buf[i]);
   if (energy) {
     p.optional_from = static_cast<int64_t>(p.epilogue.size());
     p.optional_output = energy_buf;

@@ -13,6 +13,10 @@
 // written to the xhat buffers, which the update graphs read as their inputs n+i; the
 // update direction of neuron i is fused into the loop that writes x_i unless that loop
 // would read a state another loop has already overwritten (then it gets a buffer).
+//
+// A neuron whose update graph is Const 0 (held: the variants of hamux::gradients) keeps its
+// state, which is not written; without the energy its xhat is not written either unless an
+// update reads it.
 #pragma once
 
 #include <cstdint>

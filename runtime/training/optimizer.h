@@ -1,13 +1,21 @@
-// runtime/training/optimizer.h - SGD with momentum, Adam and AdamW on float64 params, with
-// learning-rate schedules and global gradient-norm clipping (hamux/training.h: Optimizer).
+// runtime/training/optimizer.h - SGD with momentum, Adam and AdamW, with learning-rate
+// schedules and global gradient-norm clipping (hamux/training.h: Optimizer).
+//
+// The optimiser works in the model's dtype, as optax does: the params it updates are the
+// kernels' own arrays (float32 for a float32 model), and so are its moments. A step is one
+// pass over each param (gradient, param and moments read once, written once), cut into
+// fixed chunks that a thread pool may run in any order: the bits do not depend on it.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "hamux/training.h"
+
+namespace hamux {
+class ThreadPool;
+}
 
 namespace hamux::training {
 
@@ -17,29 +25,41 @@ void check_optimizer(const Optimizer& o);
 // The learning rate of step `step` (0-based) of a run of `total_steps` steps.
 double learning_rate(const Optimizer& o, int64_t step, int64_t total_steps);
 
-// The global L2 norm of a set of gradients.
-double global_norm(const std::map<std::string, std::vector<double>>& grads);
+// One param as a step sees it: its values, updated in place, and its gradient.
+template <class T>
+struct ParamSlot {
+  std::string name;  // for errors
+  T* values = nullptr;
+  const double* grad = nullptr;
+  int64_t size = 0;
+};
 
+template <class T>
 class OptimizerState {
  public:
-  OptimizerState(const Optimizer& o, const std::map<std::string, std::vector<double>>& params);
+  // `sizes`: the element count of each param, in the order step() is given them.
+  OptimizerState(const Optimizer& o, const std::vector<int64_t>& sizes);
 
-  // One step: params -= update(grads) at learning rate `lr`. `grads` are clipped in place
-  // when clip_norm is set. Returns the norm before clipping.
-  double step(std::map<std::string, std::vector<double>>& params, std::map<std::string, std::vector<double>>& grads,
-              double lr);
+  // One step at learning rate `lr`: params -= update(grads), the gradient first scaled to a
+  // global norm of at most clip_norm when that is set. Returns the global norm before
+  // clipping (summed in a fixed order). `pool` may be null (the calling thread does all).
+  // Throws Error("param 'W'", ...) when the step leaves a value that is not finite.
+  double step(const std::vector<ParamSlot<T>>& params, double lr, ThreadPool* pool = nullptr);
 
   int64_t steps() const { return steps_; }
-  // The moments by name ("m" for momentum / Adam's first moment, "v" for Adam's second):
-  // what a checkpoint stores, and restores with restore().
-  const std::map<std::string, std::vector<double>>& m() const { return m_; }
-  const std::map<std::string, std::vector<double>>& v() const { return v_; }
-  void restore(int64_t steps, std::map<std::string, std::vector<double>> m, std::map<std::string, std::vector<double>> v);
+  // The moments per param ("m" for momentum / Adam's first moment, "v" for Adam's second,
+  // empty for SGD): what a checkpoint stores, and restores with restore().
+  const std::vector<std::vector<T>>& m() const { return m_; }
+  const std::vector<std::vector<T>>& v() const { return v_; }
+  void restore(int64_t steps, std::vector<std::vector<T>> m, std::vector<std::vector<T>> v);
 
  private:
   Optimizer o_;
   int64_t steps_ = 0;
-  std::map<std::string, std::vector<double>> m_, v_;
+  std::vector<std::vector<T>> m_, v_;
 };
+
+extern template class OptimizerState<float>;
+extern template class OptimizerState<double>;
 
 }  // namespace hamux::training

@@ -2,9 +2,10 @@
 //
 // One epoch: the samples in the order of a permutation drawn from (seed, epoch), cut into
 // batches; per batch, states from zeros with the feeds set (and clamped), one gradients()
-// call, one optimiser step on float64 master params, which are then written into the Ham
-// (rounded to its dtype). Nothing depends on the thread count or on the wall clock, and a
-// checkpoint holds everything the rest of the run depends on (master params, moments, the
+// call, one optimiser step in the model's dtype on the kernels' own param arrays (the Ham's
+// float64 copy of the params is brought up to date before anything reads it: outputs, the
+// epoch callback, the end). Nothing depends on the thread count or on the wall clock, and a
+// checkpoint holds everything the rest of the run depends on (params, moments, the
 // position in the epoch and the epoch's running sums), so a resumed run is bit-identical.
 #include <algorithm>
 #include <chrono>
@@ -17,7 +18,9 @@
 #include "frontend/random.h"
 #include "hamux/io.h"
 #include "hamux/training.h"
+#include "ham_impl.h"
 #include "plot.h"
+#include "thread_pool.h"
 #include "training/optimizer.h"
 
 namespace hamux {
@@ -256,13 +259,12 @@ class Trainer {
       : ham_(ham), data_(data), validation_(validation), o_(o), plan_(make_plan(ham, o)) {
     classes_ = check_data(ham, data, o, plan_);
     if (validation_) check_data(ham, *validation_, o, plan_);
-    for (const std::string& name : ham.param_names()) {
-      const Tensor<double> p = ham.param(name);
-      params_[name] = p.data;
-      shapes_[name] = p.shape;
-    }
-    if (params_.empty()) throw Error(ham.name(), "the model has no params to train");
-    optimizer_ = std::make_unique<training::OptimizerState>(o.optimizer, params_);
+    names_ = ham.param_names();
+    if (names_.empty()) throw Error(ham.name(), "the model has no params to train");
+    std::vector<int64_t> sizes;
+    for (const ParamDef& p : ham.model().params) sizes.push_back(num_elements(p.shape));
+    if (ham.is_float64()) opt64_ = std::make_unique<training::OptimizerState<double>>(o.optimizer, sizes);
+    else opt32_ = std::make_unique<training::OptimizerState<float>>(o.optimizer, sizes);
     batches_per_epoch_ = (data.size() + o.batch - 1) / o.batch;
     if (!o.out_dir.empty()) {
       std::error_code ec;
@@ -294,12 +296,9 @@ class Trainer {
                           std::to_string(begin + count - 1) + " of the epoch's order)",
                       e.what());
         }
-        Vecs grads;
-        for (auto& [name, g] : b.g.params) grads[name] = std::move(g.data);
         pos_.lr = training::learning_rate(o_.optimizer, pos_.steps, total_steps);
-        pos_.norm_sum += optimizer_->step(params_, grads, pos_.lr);
+        pos_.norm_sum += opt32_ ? step(*opt32_, b.g) : step(*opt64_, b.g);
         ++pos_.steps;
-        for (const auto& [name, p] : params_) ham_.set_param(name, Tensor<double>(shapes_.at(name), p));
         pos_.loss_sum += b.loss_sum;
         pos_.correct += static_cast<double>(b.correct);
         pos_.counted += static_cast<double>(count);
@@ -308,6 +307,7 @@ class Trainer {
         pos_.seconds = seconds_before + seconds_since(epoch_start);
         if (o_.progress) report_progress(session_samples, seconds_since(session_start));
         if (o_.stop && o_.stop->load()) {  // a checkpoint mid-epoch; the rest runs on resume
+          publish_params();
           write_outputs(false);
           report.epochs = log_;
           report.steps = pos_.steps;
@@ -332,12 +332,14 @@ class Trainer {
       next.epoch = pos_.epoch + 1;
       next.steps = pos_.steps;
       pos_ = next;
+      publish_params();
       write_outputs(true);
       wrote_epoch_ = true;
       if (o_.on_epoch) o_.on_epoch(e);
     }
     // A run that ended no epoch (epochs 0, or resumed after the last) still leaves its
     // params and checkpoint: `hamux train --epochs 0` writes the init.
+    publish_params();
     if (!wrote_epoch_) write_outputs(true);
     report.epochs = log_;
     report.steps = pos_.steps;
@@ -363,6 +365,48 @@ class Trainer {
     o_.progress(pr);
   }
 
+  // The param arrays the kernels read, in model order: what the optimiser updates.
+  template <class T>
+  std::vector<std::vector<T>>& kernel_params() {
+    Ham::Impl& h = RunAccess::ham(ham_);
+    if constexpr (sizeof(T) == 8) return h.params64;
+    else return h.params32;
+  }
+
+  template <class T>
+  double step(training::OptimizerState<T>& opt, GradientResult& g) {
+    std::vector<std::vector<T>>& values = kernel_params<T>();
+    std::vector<training::ParamSlot<T>> slots;
+    for (size_t k = 0; k < names_.size(); ++k) {
+      const Tensor<double>& grad = g.params.at(names_[k]);
+      slots.push_back({names_[k], values[k].data(), grad.data.data(), grad.size()});
+    }
+    // The pool the gradient call just gave back, when the thread counts agree.
+    const std::shared_ptr<ThreadPool> pool =
+        PoolCache::take(RunAccess::ham(ham_).pools, std::max(resolve_threads(o_.dynamics.threads), 1));
+    return opt.step(slots, pos_.lr, pool.get());
+  }
+
+  // The Ham's float64 params (Ham::param, save_params, the interpreter) from the kernels'.
+ public:
+  void publish_params() {
+    Ham::Impl& h = RunAccess::ham(ham_);
+    for (size_t k = 0; k < names_.size(); ++k) {
+      std::vector<double>& value = h.model.params[k].value.data;
+      if (opt32_) value.assign(h.params32[k].begin(), h.params32[k].end());
+      else value.assign(h.params64[k].begin(), h.params64[k].end());
+    }
+  }
+
+ private:
+  template <class T>
+  void add_moments(const training::OptimizerState<T>& opt, std::map<std::string, Tensor<double>>& ck) const {
+    for (size_t k = 0; k < names_.size(); ++k) {
+      ck["m." + names_[k]] = vec_tensor({opt.m()[k].begin(), opt.m()[k].end()});
+      if (!opt.v()[k].empty()) ck["v." + names_[k]] = vec_tensor({opt.v()[k].begin(), opt.v()[k].end()});
+    }
+  }
+
   std::string path(const char* file) const { return (std::filesystem::path(o_.out_dir) / file).string(); }
 
   // The checkpoint (always) and, at the end of an epoch, params.npz, log.csv and the curves:
@@ -370,11 +414,9 @@ class Trainer {
   void write_outputs(bool epoch_end) {
     if (o_.out_dir.empty()) return;
     std::map<std::string, Tensor<double>> ck;
-    for (const auto& [name, p] : params_) {
-      ck["param." + name] = vec_tensor(p);
-      ck["m." + name] = vec_tensor(optimizer_->m().at(name));
-      if (optimizer_->v().count(name)) ck["v." + name] = vec_tensor(optimizer_->v().at(name));
-    }
+    for (const std::string& name : names_) ck["param." + name] = ham_.param(name);
+    if (opt32_) add_moments(*opt32_, ck);
+    else add_moments(*opt64_, ck);
     ck["position"] = vec_tensor({kCheckpointVersion, static_cast<double>(pos_.epoch), static_cast<double>(pos_.batches),
                                  static_cast<double>(pos_.steps), pos_.loss_sum, pos_.correct, pos_.counted,
                                  pos_.norm_sum, pos_.seconds, pos_.lr});
@@ -397,6 +439,19 @@ class Trainer {
     write_files_atomic(files);
   }
 
+  // Moments read from a checkpoint (float64 arrays; a float32 run's values round exactly).
+  template <class T>
+  void restore(training::OptimizerState<T>& opt, const Vecs& m, const Vecs& v) {
+    std::vector<std::vector<T>> mt, vt;
+    for (const std::string& name : names_) {
+      const std::vector<double>& mv = m.at(name);
+      mt.emplace_back(mv.begin(), mv.end());
+      vt.emplace_back();
+      if (auto it = v.find(name); it != v.end()) vt.back().assign(it->second.begin(), it->second.end());
+    }
+    opt.restore(pos_.steps, std::move(mt), std::move(vt));
+  }
+
   void resume() {
     if (o_.out_dir.empty()) throw Error("training", "resume needs an output folder (out_dir) holding checkpoint.npz");
     const std::string file = path("checkpoint.npz");
@@ -416,18 +471,22 @@ class Trainer {
     if (get("fingerprint").data != fingerprint(o_, data_.size()))
       throw Error(file, "was written by a run with other data, batch, seed or optimizer; resume with the same "
                         "training file and data");
+    // Every array's size is checked before anything changes: a bad checkpoint leaves the Ham
+    // as it was.
+    for (const std::string& name : names_) {
+      const int64_t size = ham_.param(name).size();
+      for (const std::string& key : {"param." + name, "m." + name, "v." + name}) {
+        if (key[0] == 'v' && o_.optimizer.name == "sgd") continue;
+        if (get(key).size() != size)
+          throw Error(file, "array '" + key + "' has " + std::to_string(get(key).size()) + " values, param '" + name +
+                                "' " + std::to_string(size));
+      }
+    }
     Vecs m, v;
-    for (auto& [name, values] : params_) {
-      const Tensor<double>& saved = get("param." + name);
-      if (saved.size() != static_cast<int64_t>(values.size()))
-        throw Error(file, "param '" + name + "' has " + std::to_string(saved.size()) + " values, the model " +
-                              std::to_string(values.size()));
-      values = saved.data;
+    for (const std::string& name : names_) {
+      ham_.set_param(name, Tensor<double>(ham_.param(name).shape, get("param." + name).data));
       m[name] = get("m." + name).data;
       if (o_.optimizer.name != "sgd") v[name] = get("v." + name).data;
-      Tensor<double> t(shapes_.at(name));
-      t.data = values;
-      ham_.set_param(name, t);
     }
     pos_.epoch = static_cast<int64_t>(p.data[1]);
     pos_.batches = static_cast<int64_t>(p.data[2]);
@@ -435,7 +494,8 @@ class Trainer {
     pos_.loss_sum = p.data[4], pos_.correct = p.data[5], pos_.counted = p.data[6], pos_.norm_sum = p.data[7];
     pos_.seconds = p.data[8];
     pos_.lr = p.data[9];
-    optimizer_->restore(pos_.steps, std::move(m), std::move(v));
+    if (opt32_) restore(*opt32_, m, v);
+    else restore(*opt64_, m, v);
     const Tensor<double>& log = get("log");
     for (int64_t r = 0; log.shape.size() == 2 && r < log.shape[0]; ++r) log_.push_back(from_row(&log.data[r * kLogColumns]));
   }
@@ -446,9 +506,10 @@ class Trainer {
   const TrainOptions& o_;
   Plan plan_;
   bool classes_ = false;
-  Vecs params_;
-  std::map<std::string, Shape> shapes_;
-  std::unique_ptr<training::OptimizerState> optimizer_;
+  std::vector<std::string> names_;  // the params, in model order
+  // The optimiser in the model's dtype (one of the two).
+  std::unique_ptr<training::OptimizerState<float>> opt32_;
+  std::unique_ptr<training::OptimizerState<double>> opt64_;
   int64_t batches_per_epoch_ = 0;
   Position pos_;
   std::vector<EpochStats> log_;
@@ -458,7 +519,13 @@ class Trainer {
 }  // namespace
 
 TrainReport train(Ham& ham, const Dataset& data, const Dataset* validation, const TrainOptions& options) {
-  return Trainer(ham, data, validation, options).run();
+  Trainer trainer(ham, data, validation, options);
+  try {
+    return trainer.run();
+  } catch (...) {
+    trainer.publish_params();  // Ham::param shows what the kernels hold, also after an error
+    throw;
+  }
 }
 
 EvalResult evaluate(const Ham& ham, const Dataset& data, const TrainOptions& options) {

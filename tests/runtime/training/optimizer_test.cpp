@@ -1,25 +1,26 @@
 // tests/runtime/training/optimizer_test.cpp - the optimisers against closed forms on the
-// quadratic f(p) = a/2 p^2 (gradient a p), the schedules and the clipping.
+// quadratic f(p) = a/2 p^2 (gradient a p), the schedules and the clipping; float32 against
+// float64, thread counts, a step that overflows.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
+#include "thread_pool.h"
 #include "training/optimizer.h"
 
 namespace hamux::training {
 namespace {
 
-using Vecs = std::map<std::string, std::vector<double>>;
-
 // Two steps of `o` on f(p) = a/2 p^2 from p0, at learning rate lr.
 std::vector<double> two_steps(const Optimizer& o, double a, double p0, double lr) {
-  Vecs p{{"p", {p0}}};
-  OptimizerState s(o, p);
+  OptimizerState<double> s(o, {1});
+  double p = p0, g = 0;
   std::vector<double> out;
   for (int k = 0; k < 2; ++k) {
-    Vecs g{{"p", {a * p["p"][0]}}};
-    s.step(p, g, lr);
-    out.push_back(p["p"][0]);
+    g = a * p;
+    s.step({{"p", &p, &g, 1}}, lr);
+    out.push_back(p);
   }
   return out;
 }
@@ -77,15 +78,103 @@ TEST(Optimizer, ClippingScalesTheGlobalNormAndReportsItBefore) {
   o.name = "sgd";
   o.momentum = 0;
   o.clip_norm = 1;
-  Vecs p{{"a", {0, 0}}, {"b", {0}}};
-  OptimizerState s(o, p);
-  Vecs g{{"a", {3, 0}}, {"b", {4}}};  // norm 5
-  EXPECT_DOUBLE_EQ(s.step(p, g, 1.0), 5.0);
-  EXPECT_DOUBLE_EQ(p["a"][0], -0.6);
-  EXPECT_DOUBLE_EQ(p["b"][0], -0.8);
-  Vecs small{{"a", {0.3, 0}}, {"b", {0.4}}};  // below the bound: unchanged
-  s.step(p, small, 1.0);
-  EXPECT_DOUBLE_EQ(p["a"][0], -0.9);
+  OptimizerState<double> s(o, {2, 1});
+  std::vector<double> pa{0, 0}, pb{0}, ga{3, 0}, gb{4};  // norm 5
+  const std::vector<ParamSlot<double>> slots{{"a", pa.data(), ga.data(), 2}, {"b", pb.data(), gb.data(), 1}};
+  EXPECT_DOUBLE_EQ(s.step(slots, 1.0), 5.0);
+  EXPECT_DOUBLE_EQ(pa[0], -0.6);
+  EXPECT_DOUBLE_EQ(pb[0], -0.8);
+  ga = {0.3, 0}, gb = {0.4};  // below the bound: unchanged
+  EXPECT_DOUBLE_EQ(s.step(slots, 1.0), 0.5);
+  EXPECT_DOUBLE_EQ(pa[0], -0.9);
+  EXPECT_EQ(ga[0], 0.3);  // the gradient itself is left as it was
+}
+
+// Steps of `o` on random params and gradients of sizes that cut chunks unevenly; the params
+// after `steps` steps and the norms, with `threads` threads (0: no pool).
+template <class T>
+std::pair<std::vector<std::vector<T>>, std::vector<double>> random_run(const Optimizer& o, int threads, int steps = 3) {
+  const std::vector<int64_t> sizes{100003, 7, 40000};
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> normal;
+  std::vector<std::vector<T>> p;
+  std::vector<std::vector<double>> g;
+  for (int64_t n : sizes) {
+    p.emplace_back(n), g.emplace_back(n);
+    for (T& v : p.back()) v = static_cast<T>(normal(rng));
+  }
+  OptimizerState<T> s(o, sizes);
+  std::unique_ptr<ThreadPool> pool = threads ? std::make_unique<ThreadPool>(threads) : nullptr;
+  std::vector<double> norms;
+  for (int k = 0; k < steps; ++k) {
+    std::vector<ParamSlot<T>> slots;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      for (double& v : g[i]) v = normal(rng);
+      slots.push_back({"p" + std::to_string(i), p[i].data(), g[i].data(), sizes[i]});
+    }
+    norms.push_back(s.step(slots, 0.01, pool.get()));
+  }
+  return {p, norms};
+}
+
+TEST(Optimizer, TheStepDoesNotDependOnTheThreadCount) {
+  for (const char* name : {"adam", "adamw", "sgd"}) {
+    Optimizer o;
+    o.name = name;
+    o.weight_decay = 0.01;
+    o.clip_norm = std::string(name) == "sgd" ? 100 : 0;  // sgd clips (the norm is ~450)
+    const auto one = random_run<float>(o, 0);
+    for (int threads : {1, 2, 3}) {
+      const auto many = random_run<float>(o, threads);
+      EXPECT_EQ(one.first, many.first) << name << ", " << threads << " threads";
+      EXPECT_EQ(one.second, many.second) << name << ", " << threads << " threads";
+    }
+  }
+}
+
+TEST(Optimizer, Float32StepsFollowTheFloat64Ones) {
+  Optimizer o;
+  o.weight_decay = 0.01;
+  const auto f = random_run<float>(o, 2, 5);
+  const auto d = random_run<double>(o, 2, 5);
+  double worst = 0;
+  for (size_t i = 0; i < f.first.size(); ++i)
+    for (size_t j = 0; j < f.first[i].size(); ++j)
+      worst = std::max(worst, std::abs(f.first[i][j] - d.first[i][j]) / (std::abs(d.first[i][j]) + 1e-3));
+  // The float32 params start rounded (relatively 6e-8); five steps of 0.01 add a few ulps.
+  EXPECT_GT(worst, 0);
+  EXPECT_LT(worst, 1e-5);
+  EXPECT_EQ(f.second, d.second);  // the norm is summed from the float64 gradient either way
+}
+
+TEST(Optimizer, SubnormalMomentsAreFlushedToZero) {
+  Optimizer o;
+  o.name = "sgd";
+  o.momentum = 0.5;
+  OptimizerState<float> s(o, {1});
+  s.restore(1, {{2e-38f}}, {{}});  // normal; half of it is not (the least normal float is 1.18e-38)
+  float p = 1;
+  double g = 0;
+  s.step({{"p", &p, &g, 1}}, 0.1);
+  EXPECT_EQ(s.m()[0][0], 0.0f);
+  EXPECT_EQ(p, 1.0f);
+}
+
+TEST(Optimizer, AStepThatOverflowsNamesTheParamAndTheElement) {
+  Optimizer o;
+  o.name = "sgd";
+  o.momentum = 0;
+  OptimizerState<float> s(o, {3});
+  std::vector<float> p{1, 2, 3};
+  std::vector<double> g{0, 1e30, 0};
+  try {
+    s.step({{"W", p.data(), g.data(), 3}}, 1e10);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "param 'W': optimizer step 1 (lr 1e+10) made element 1 -inf from a gradient of norm 1e+30; lower "
+              "the learning rate or set clip_norm");
+  }
 }
 
 TEST(Optimizer, WarmupThenCosineSchedule) {
