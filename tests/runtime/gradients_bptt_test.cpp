@@ -1,6 +1,8 @@
 // tests/runtime/gradients_bptt_test.cpp - BPTT gradients against central finite differences
 // of the whole run, in float64, for every contract model and every examples/synapses model:
-// T = 1, 3, 10, a clamp mask on the first neuron, tau = 0.5 on the last, both builtin losses.
+// T = 1, 3, 10, a clamp mask on the first neuron, tau = 0.5 on the last, both builtin losses;
+// and T = 3 with the first neuron held whole (the kernel variants with its terms hoisted and
+// the fixed operands of the weight gradients computed once, runtime/gradients.cpp).
 #include "frontend/model.h"
 #include "gradient_testing.h"
 
@@ -81,6 +83,29 @@ TEST_P(BpttMatchesFiniteDifferences, ForT1T3T10AndBothLosses) {
   }
 }
 
+TEST_P(BpttMatchesFiniteDifferences, WithTheFirstNeuronHeldWhole) {
+  const Case& c = GetParam();
+  Ham ham = Ham::load(gradtest::variant(c.file, /*f64=*/true, /*tau=*/0.5));
+  if (ham.neurons().size() < 2) GTEST_SKIP() << "one neuron: holding it holds everything";
+  const int64_t batch = 2, T = 3;
+  States initial = ham.normal(batch, 13, 0.5);
+  initial.clamp(ham.neurons()[0].name);
+  for (const HandLoss& loss : losses_of(ham, batch, 7)) {
+    SCOPED_TRACE(loss.kind + " on '" + loss.neuron + "'");
+    GradientOptions o;
+    o.steps = T;
+    o.dt = c.dt;
+    const GradientResult g = gradients(ham, initial, loss.api(), o);
+    EXPECT_NEAR(g.loss, gradtest::run_loss(ham, initial, loss, T, c.dt), 1e-10 * (1 + std::abs(g.loss)));
+    const auto v = gradtest::random_direction(ham, 200);
+    const double fd = gradtest::fd_directional(ham, initial, loss, T, c.dt, v);
+    const double an = gradtest::directional(g, v);
+    const double scale = std::max(std::abs(fd), gradtest::norm(g));
+    EXPECT_GT(gradtest::norm(g), 0);
+    EXPECT_LE(std::abs(an - fd), 1e-5 * scale) << "analytic " << an << ", finite differences " << fd;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Models, BpttMatchesFiniteDifferences,
     ::testing::Values(Case{"examples/models/readme.json", 0.1}, Case{"examples/models/dense_am.json", 0.1},
@@ -95,7 +120,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"examples/synapses/dense.json", 0.1}, Case{"examples/synapses/hopfield_relu.json", 0.1},
                       Case{"examples/synapses/hopfield_repu.json", 0.1},
                       Case{"examples/synapses/hopfield_softmax.json", 0.1},
-                      Case{"examples/synapses/linear.json", 0.1}, Case{"examples/synapses/linear_bias.json", 0.1}),
+                      Case{"examples/synapses/linear.json", 0.1}, Case{"examples/synapses/linear_bias.json", 0.1},
+                      Case{"examples/training/fashion_classifier.json", 0.5}),
     [](const ::testing::TestParamInfo<Case>& info) {
       std::string n = std::filesystem::path(info.param.file).stem().string();
       for (char& ch : n)

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 #include <fstream>
 #include <sstream>
 
 #include "autodiff/derive.h"
 #include "interp/interpreter.h"
 #include "step/held_terms.h"
+#include "step/step.h"
 
 namespace hamux::codegen {
 namespace {
@@ -74,6 +76,31 @@ TEST(HeldTerms, TheClassifiersImageContractionIsOneTerm) {
   size_t terms = 0;
   expect_same_updates(m, held, &terms);
   EXPECT_EQ(terms, 1u);
+}
+
+// The forward step of hamux::gradients' variant for a held image (its update Const 0, the
+// contraction W1^T image hoisted): no stage writes the image's x or xhat, every other
+// neuron's are written. With the energy, the activations stay (the energy reads them).
+TEST(HeldTerms, AVariantsStepWritesNothingOfTheHeldNeuron) {
+  const Model m = load(std::string(HAMUX_MODELS_DIR) + "/../training/fashion_classifier.json");
+  std::vector<bool> held(m.neurons.size(), false);
+  held[m.neuron_index("image")] = true;
+  Derivation d = derive(m);
+  const HeldTerms h = hoist_held_terms(m, d, held);
+  for (size_t i = 0; i < m.neurons.size(); ++i)
+    d.update[i] = held[i] ? ir::constant(0.0, m.dtype, m.neurons[i].shape) : h.update[i];
+  auto written = [](const Program& p) {
+    std::set<std::string> names;
+    for (const auto* list : {&p.body, &p.epilogue})
+      for (const Stage& st : *list) names.insert(p.buffers[st.out].name);
+    return names;
+  };
+  const std::set<std::string> plain = written(lower_step(m, d, /*energy=*/false));
+  EXPECT_EQ(plain.count("x[image]"), 0u);
+  EXPECT_EQ(plain.count("xhat[image]"), 0u);
+  for (const char* name : {"x[memory]", "x[labels]", "xhat[memory]", "xhat[labels]"})
+    EXPECT_EQ(plain.count(name), 1u) << name;
+  EXPECT_EQ(written(lower_step(m, d, /*energy=*/true)).count("xhat[image]"), 1u);
 }
 
 TEST(HeldTerms, NothingHeldChangesNothing) {

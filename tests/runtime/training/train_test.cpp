@@ -120,6 +120,14 @@ TEST(Train, WritesCheckpointParamsLogAndCurvesAfterEveryEpoch) {
     ASSERT_EQ(loaded.size(), values.size());
     for (size_t i = 0; i < values.size(); ++i) ASSERT_EQ(loaded[i], static_cast<float>(values[i])) << name << i;
   }
+  // The trained Ham's kernels run with exactly those params (the optimiser updates the
+  // kernels' arrays in place; Ham::param and params.npz are their published copy).
+  States mine = ham.normal(4, 3), theirs = other.normal(4, 3);
+  RunOptions r;
+  r.steps = 5;
+  run(ham, mine, r);
+  run(other, theirs, r);
+  for (const NeuronInfo& n : ham.neurons()) EXPECT_EQ(mine.get(n.name).data, theirs.get(n.name).data) << n.name;
   std::ifstream log(s.path("out/log.csv"));
   std::string header, row1, row2, extra;
   std::getline(log, header);
