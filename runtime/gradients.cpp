@@ -81,6 +81,11 @@ struct ParamPlan {
     // and the states of held neurons is the same at every step, so sum_t u (x) v_t =
     // u (x) sum_t v_t: the changing one is summed per sample and contracted once at the end.
     enum class Deferred { No, SumV, SumU } deferred;
+    // The term stands for itself and its transpose, u (x) v + v (x) u (square, rows = cols):
+    // the pair a symmetric synapse's gradient makes (classical_hopfield, 0.5 (g (x) r + r (x) g)),
+    // contracted as one GEMM over the batch whose sum over the steps is added to its
+    // transpose once, at the end.
+    bool symmetric = false;
   };
   std::vector<Outer> outer;
 };
@@ -132,6 +137,24 @@ bool step_invariant(const ir::NodePtr& g, const std::vector<bool>& held) {
   return true;
 }
 
+// Folds each pair of outer terms that are each other's transpose (u1 = v2, v1 = u2, the same
+// scale, both changing) into one symmetric term.
+void pair_transposed_terms(std::vector<ParamPlan::Outer>& terms) {
+  using D = ParamPlan::Outer::Deferred;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    ParamPlan::Outer& a = terms[i];
+    if (a.deferred != D::No || a.symmetric || a.rows != a.cols || a.u == a.v) continue;
+    for (size_t j = i + 1; j < terms.size(); ++j) {
+      const ParamPlan::Outer& b = terms[j];
+      if (b.deferred == D::No && !b.symmetric && b.u == a.v && b.v == a.u && b.scale == a.scale) {
+        a.symmetric = true;
+        terms.erase(terms.begin() + static_cast<std::ptrdiff_t>(j));
+        break;
+      }
+    }
+  }
+}
+
 std::shared_ptr<Variant> build_variant(Ham::Impl& ham, const std::vector<bool>& held, bool state_gradients) {
   const Model& m = ham.model;
   const size_t n = m.neurons.size();
@@ -165,6 +188,7 @@ std::shared_ptr<Variant> build_variant(Ham::Impl& ham, const std::vector<bool>& 
       const int v = deferred == D::SumU ? fixed_output(t.v) : output(t.v);
       plan.outer.push_back({u, v, num_elements(t.u->shape), num_elements(t.v->shape), t.scale, deferred});
     }
+    pair_transposed_terms(plan.outer);
     v->params.push_back(std::move(plan));
   }
   v->step_vjp = compile_graphs(outs, m.dtype);
@@ -617,6 +641,7 @@ class GradientRun {
     for (const auto& p : sums_)
       for (const OuterSums& o : p) bytes += static_cast<int64_t>(o.changing.capacity() * sizeof(double));
     for (const std::vector<T>& f : fixed_) bytes += static_cast<int64_t>(f.capacity() * sizeof(T));
+    for (const std::vector<double>& a : symmetric_acc_) bytes += static_cast<int64_t>(a.capacity() * sizeof(double));
     return bytes + state_bytes();  // plus the adjoints moved out of `out`
   }
 
@@ -654,7 +679,8 @@ class GradientRun {
         const bool v_ok = o.deferred == D::SumU ? fixed_finite_[o.v] : all_finite(v);
         suspect = suspect || !u_ok || !v_ok;
         if (o.deferred == D::No) {
-          add_outer_sum(acc_[p], u.data(), v.data(), o.rows, o.cols, o.scale);
+          std::vector<double>& acc = o.symmetric ? symmetric_acc(p) : acc_[p];
+          add_outer_sum(acc, u.data(), v.data(), o.rows, o.cols, o.scale);
           continue;
         }
         OuterSums& sum = sums_[p][t];
@@ -691,8 +717,39 @@ class GradientRun {
 
   // The deferred outer-product terms: the fixed operand against the changing one summed over
   // the steps.
+  // The float64 sum over the batch and the steps of param p's symmetric terms (u (x) v only;
+  // flush_outer_terms adds it and its transpose to acc_).
+  std::vector<double>& symmetric_acc(size_t p) {
+    if (symmetric_acc_.empty()) symmetric_acc_.resize(m_.params.size());
+    if (symmetric_acc_[p].empty()) symmetric_acc_[p].assign(acc_[p].size(), 0.0);
+    return symmetric_acc_[p];
+  }
+
+  // acc_[p] += S + S^T, S the symmetric sum (square n x n). Tiles of 64 x 64 so that the
+  // transposed reads stay in the cache; each tile row is one task, whose every element is
+  // written by that task alone (the bits do not depend on the thread count).
+  void add_symmetric_sums() {
+    for (size_t p = 0; p < symmetric_acc_.size(); ++p) {
+      const std::vector<double>& sym = symmetric_acc_[p];
+      if (sym.empty()) continue;
+      const int64_t n = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(sym.size()))));
+      double* acc = acc_[p].data();
+      constexpr int64_t kTile = 64;
+      pool_->run(static_cast<int>((n + kTile - 1) / kTile), [&](int band) {
+        const int64_t i0 = band * kTile, i1 = std::min(n, i0 + kTile);
+        for (int64_t j0 = 0; j0 < n; j0 += kTile) {
+          const int64_t j1 = std::min(n, j0 + kTile);
+          for (int64_t i = i0; i < i1; ++i)
+            for (int64_t j = j0; j < j1; ++j) acc[i * n + j] += sym[i * n + j] + sym[j * n + i];
+        }
+      });
+    }
+    symmetric_acc_.clear();
+  }
+
   void flush_outer_terms() {
     using D = ParamPlan::Outer::Deferred;
+    add_symmetric_sums();
     for (size_t p = 0; p < m_.params.size(); ++p)
       for (size_t t = 0; t < v_.params[p].outer.size(); ++t) {
         const ParamPlan::Outer& o = v_.params[p].outer[t];
@@ -724,7 +781,10 @@ class GradientRun {
         const T* u = operand_u(o, out).data() + s * o.rows;
         const T* v = operand_v(o, out).data() + s * o.cols;
         for (int64_t i = 0; i < o.rows; ++i)
-          for (int64_t j = 0; j < o.cols; ++j) row[i * o.cols + j] += static_cast<T>(o.scale) * u[i] * v[j];
+          for (int64_t j = 0; j < o.cols; ++j) {
+            row[i * o.cols + j] += static_cast<T>(o.scale) * u[i] * v[j];
+            if (o.symmetric) row[j * o.cols + i] += static_cast<T>(o.scale) * u[i] * v[j];
+          }
       }
       for (int64_t j = 0; j < e; ++j)
         if (!std::isfinite(row[j]))
@@ -911,6 +971,7 @@ class GradientRun {
   Xs fixed_;  // the outputs of the variant's `fixed` kernel (compute_fixed), [batch, ...] each
   std::vector<bool> fixed_finite_;
   std::vector<std::vector<OuterSums>> sums_;
+  std::vector<std::vector<double>> symmetric_acc_;  // per param, empty without symmetric terms
   std::vector<int> rest_outputs_;  // per param: the output of the per-sample rest, or -1
   int64_t peak_bytes_ = 0, loss_bytes_ = 0;
 };
