@@ -7,11 +7,8 @@
 #include <algorithm>
 #include <cmath>
 
-#if defined(__SSE__)
-#include <xmmintrin.h>
-#endif
-
 #include "frontend/json_util.h"
+#include "support/flush_subnormals.h"
 #include "thread_pool.h"
 
 namespace hamux::training {
@@ -105,22 +102,6 @@ bool all_finite(const T* p, int64_t lo, int64_t hi) {
   return s == 0;
 }
 
-// Subnormal results flushed to zero (and subnormal inputs read as zero) while a chunk is
-// updated, as XLA's CPU backend does everywhere. Why: the moments of a param whose gradient
-// stays 0 (a weight of a pixel that is 0 in every image) decay geometrically into the
-// subnormal range (0.9^800 < 1e-37 for float32), where every operation costs a hundred
-// cycles; on Fashion-MNIST the Adam step became 9x slower after ~1000 steps.
-class FlushSubnormals {
- public:
-#if defined(__SSE__)
-  FlushSubnormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }  // FTZ | DAZ
-  ~FlushSubnormals() { _mm_setcsr(saved_); }
-
- private:
-  unsigned saved_;
-#endif
-};
-
 enum class Rule { Sgd, Nesterov, Adam, AdamW };
 
 // The constants of one step, in the params' dtype.
@@ -204,7 +185,7 @@ double OptimizerState<T>::step(const std::vector<ParamSlot<T>>& params, double l
       o_.name == "sgd" ? (o_.nesterov ? update<T, Rule::Nesterov> : update<T, Rule::Sgd>)
                        : (o_.name == "adamw" ? update<T, Rule::AdamW> : update<T, Rule::Adam>);
   run([&](int c) {
-    const FlushSubnormals flush;
+    const FlushSubnormals flush;  // support/flush_subnormals.h: why
     const Chunk& ch = chunks[c];
     const ParamSlot<T>& p = params[ch.param];
     if (!clip) partial[c] = squares(p.grad, ch.lo, ch.hi);

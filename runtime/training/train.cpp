@@ -346,6 +346,17 @@ class Trainer {
     return report;
   }
 
+  // The Ham's float64 params (Ham::param, save_params, the interpreter) from the kernels'
+  // arrays, which the optimiser updates in place.
+  void publish_params() {
+    Ham::Impl& h = RunAccess::ham(ham_);
+    for (size_t k = 0; k < names_.size(); ++k) {
+      std::vector<double>& value = h.model.params[k].value.data;
+      if (opt32_) value.assign(h.params32[k].begin(), h.params32[k].end());
+      else value.assign(h.params64[k].begin(), h.params64[k].end());
+    }
+  }
+
  private:
   static double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -387,18 +398,6 @@ class Trainer {
     return opt.step(slots, pos_.lr, pool.get());
   }
 
-  // The Ham's float64 params (Ham::param, save_params, the interpreter) from the kernels'.
- public:
-  void publish_params() {
-    Ham::Impl& h = RunAccess::ham(ham_);
-    for (size_t k = 0; k < names_.size(); ++k) {
-      std::vector<double>& value = h.model.params[k].value.data;
-      if (opt32_) value.assign(h.params32[k].begin(), h.params32[k].end());
-      else value.assign(h.params64[k].begin(), h.params64[k].end());
-    }
-  }
-
- private:
   template <class T>
   void add_moments(const training::OptimizerState<T>& opt, std::map<std::string, Tensor<double>>& ck) const {
     for (size_t k = 0; k < names_.size(); ++k) {

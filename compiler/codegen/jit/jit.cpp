@@ -23,6 +23,7 @@
 #include "codegen/kernels/kernels.h"
 #include "codegen/llvm/object.h"
 #include "codegen/llvm/target.h"
+#include "support/flush_subnormals.h"
 #include "codegen/llvm/vector_math.h"
 #include "codegen/loops/pack_weights.h"
 #include "hamux/error.h"
@@ -291,6 +292,7 @@ Prepared Kernel::prepare(void* const* buffers) const {
 }
 
 void Kernel::run(void* const* buffers, int64_t begin, int64_t end, int64_t k_steps, const Prepared* prepared) const {
+  const FlushSubnormals flush;  // states decaying towards 0 must not slow the steps down
   thread_local ThreadBlock workspace, shared;
   const int64_t block = samples_per_call(program_, end - begin, cache_bytes());
   char* ws = workspace.get(program_.workspace_bytes(std::min(block, end - begin)));
