@@ -176,12 +176,25 @@ class Integrator {
     }
   }
 
+  // The largest |x| in lanes of the state's dtype, compared once: a branch per element in
+  // float64 was 3-4% of a conv run (W5, 600k state elements per check). NaN never wins a
+  // comparison here; check_finite, which runs first, reports it.
   bool within_state_bound() const {
     if (!(o_.state_bound > 0)) return true;
-    for (const std::vector<T>& x : d_.x)
-      for (T v : x)
-        if (std::abs(static_cast<double>(v)) > o_.state_bound) return false;
-    return true;
+    constexpr size_t kLanes = 16;
+    T lanes[kLanes] = {};
+    for (const std::vector<T>& x : d_.x) {
+      const size_t n = x.size(), whole = n - n % kLanes;
+      for (size_t i = 0; i < whole; i += kLanes)
+        for (size_t l = 0; l < kLanes; ++l) {
+          const T a = std::abs(x[i + l]);
+          lanes[l] = a > lanes[l] ? a : lanes[l];
+        }
+      for (size_t i = whole; i < n; ++i) lanes[0] = std::max(lanes[0], std::abs(x[i]));
+    }
+    T largest = 0;
+    for (T l : lanes) largest = std::max(largest, l);
+    return static_cast<double>(largest) <= o_.state_bound;
   }
 
   // States growing past RunOptions::state_bound: the energy is (most likely) not bounded
