@@ -12,7 +12,7 @@
 //   hamux::TrainReport r = hamux::train(ham, data, nullptr, o);   // ham now holds the trained params
 //
 // Every sample starts from zeros except the fed neurons; each batch is one gradients() call
-// (hamux/gradients.h) and one optimiser step on float64 master params. The result is
+// (hamux/gradients.h) and one optimiser step in the model's dtype (as optax). The result is
 // bit-identical for any number of threads and when a run is resumed from a checkpoint.
 // Bad data throws hamux::Error naming the data set, the array and its file before training.
 #pragma once
@@ -102,8 +102,8 @@ struct TrainOptions {
   int64_t epochs = 1;
   uint64_t seed = 0;      // the order of the samples in each epoch
   bool shuffle = true;
-  // When set, written after every epoch (as one atomic set): checkpoint.npz (float64 master
-  // params, optimiser state, position, log), params.npz (model dtype), log.csv, curves.svg;
+  // When set, written after every epoch (as one atomic set): checkpoint.npz (params,
+  // optimiser state, position, log; float64 arrays), params.npz (model dtype), log.csv, curves.svg;
   // also at the end of a run that finished no epoch (epochs 0: the initial params).
   std::string out_dir;
   bool resume = false;    // continue from out_dir/checkpoint.npz
