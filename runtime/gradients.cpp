@@ -648,23 +648,6 @@ class GradientRun {
     return bytes + state_bytes();  // plus the adjoints moved out of `out`
   }
 
-  // acc (row-major [rows, cols], float64) += scale * U^T V over the batch; U is [batch, rows],
-  // V [batch, cols]. One GEMM per fixed band of rows: the bands do not depend on the thread
-  // count and each is the same Eigen call whichever thread runs it, so neither do the bits.
-  template <class S>
-  void add_outer_sum(std::vector<double>& acc, const S* u, const S* v, int64_t rows, int64_t cols, double scale) {
-    using Matrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    const Eigen::Map<const Matrix> U(u, batch_, rows), V(v, batch_, cols);
-    constexpr int64_t kBand = 64;
-    const int bands = static_cast<int>((rows + kBand - 1) / kBand);
-    pool_->run(bands, [&](int band) {
-      const int64_t r0 = band * kBand, rc = std::min(kBand, rows - r0);
-      const Matrix g = U.middleCols(r0, rc).transpose() * V;
-      double* a = acc.data() + r0 * cols;
-      for (int64_t i = 0; i < rc * cols; ++i) a[i] += scale * static_cast<double>(g.data()[i]);
-    });
-  }
-
   // The outer-product terms of one backward step: contracted now, or their changing operand
   // added to its per-sample sum over the steps (contracted once, by flush_outer_terms).
   void add_outer_terms(const std::vector<std::vector<T>>& out, int64_t step) {
@@ -689,21 +672,17 @@ class GradientRun {
         OuterSums& sum = sums_[p][t];
         const std::vector<T>& changing = o.deferred == D::SumV ? v : u;
         if (sum.changing.empty()) sum.changing.assign(changing.size(), 0.0);
-        const int64_t e = static_cast<int64_t>(changing.size());
-        constexpr int64_t kRange = 1 << 14;
-        pool_->run(static_cast<int>((e + kRange - 1) / kRange), [&](int r) {
-          const int64_t lo = r * kRange, hi = std::min(e, lo + kRange);
-          for (int64_t j = lo; j < hi; ++j) sum.changing[j] += static_cast<double>(changing[j]);
-        });
+        add_into(sum.changing, changing);
       }
       if (suspect) name_bad_gradient(p, out, step);
       if (stepped && ++step_sums_[p].steps == kStepsPerFlush) flush_step_sums(p);
     }
   }
 
-  // The changing outer terms of a few steps are summed in the model's dtype, by the GEMM
-  // itself (C += scale U^T V over the batch, in fixed bands of 64 rows), and added into the
-  // float64 sums every kStepsPerFlush steps: a pass over a float64 array of the param's size
+  // The outer terms are summed in the model's dtype, by the GEMM itself (C += scale U^T V
+  // over the batch; fixed bands of 64 rows, each the same Eigen call whichever thread runs it,
+  // so the bits do not depend on the thread count), and added into the float64 sums every
+  // kStepsPerFlush steps and at the end: a pass over a float64 array of the param's size
   // after every term and step (dense_am: 784 x 900 doubles read and written twice a step, a
   // tenth of its gradient's time) becomes one every 8 steps.
   static constexpr int kStepsPerFlush = 8;
@@ -730,19 +709,19 @@ class GradientRun {
   void flush_step_sums(size_t p) {
     StepSums& sums = step_sums_[p];
     sums.steps = 0;
-    if (!sums.plain.empty()) drain_into(sums.plain, acc_[p]);
-    if (!sums.symmetric.empty()) drain_into(sums.symmetric, symmetric_acc(p));
+    for (std::vector<T>* from : {&sums.plain, &sums.symmetric}) {
+      if (from->empty()) continue;
+      add_into(from == &sums.plain ? acc_[p] : symmetric_acc(p), *from);
+      std::fill(from->begin(), from->end(), T(0));
+    }
   }
-  // to += from, from = 0, in ranges over the threads (each element by one task).
-  void drain_into(std::vector<T>& from, std::vector<double>& to) {
+  // to += from, in ranges over the threads (each element by one task).
+  void add_into(std::vector<double>& to, const std::vector<T>& from) {
     const int64_t e = static_cast<int64_t>(from.size());
     constexpr int64_t kRange = 1 << 14;
     pool_->run(static_cast<int>((e + kRange - 1) / kRange), [&](int r) {
       const int64_t lo = r * kRange, hi = std::min(e, lo + kRange);
-      for (int64_t j = lo; j < hi; ++j) {
-        to[j] += static_cast<double>(from[j]);
-        from[j] = T(0);
-      }
+      for (int64_t j = lo; j < hi; ++j) to[j] += static_cast<double>(from[j]);
     });
   }
 
@@ -798,19 +777,20 @@ class GradientRun {
 
   void flush_outer_terms() {
     using D = ParamPlan::Outer::Deferred;
-    for (size_t p = 0; p < m_.params.size(); ++p)
-      if (step_sums_[p].steps > 0) flush_step_sums(p);
-    add_symmetric_sums();
-    for (size_t p = 0; p < m_.params.size(); ++p)
+    for (size_t p = 0; p < m_.params.size(); ++p) {
       for (size_t t = 0; t < v_.params[p].outer.size(); ++t) {
         const ParamPlan::Outer& o = v_.params[p].outer[t];
         OuterSums& sum = sums_[p][t];
         if (o.deferred == D::No || sum.changing.empty()) continue;
         const std::vector<T> changing(sum.changing.begin(), sum.changing.end());
-        if (o.deferred == D::SumV) add_outer_sum(acc_[p], fixed_[o.u].data(), changing.data(), o.rows, o.cols, o.scale);
-        else add_outer_sum(acc_[p], changing.data(), fixed_[o.v].data(), o.rows, o.cols, o.scale);
+        if (o.deferred == D::SumV) add_step_product(p, o, fixed_[o.u].data(), changing.data());
+        else add_step_product(p, o, changing.data(), fixed_[o.v].data());
         sum = OuterSums{};
+        ++step_sums_[p].steps;
       }
+      if (step_sums_[p].steps > 0) flush_step_sums(p);
+    }
+    add_symmetric_sums();
     for (size_t p = 0; p < m_.params.size(); ++p)
       if (!v_.params[p].outer.empty() && !all_finite(acc_[p]))
         throw Error("param '" + m_.params[p].name + "'",

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "frontend/json_util.h"
+#include "support/finite.h"
 #include "support/flush_subnormals.h"
 #include "thread_pool.h"
 
@@ -85,21 +86,6 @@ double squares(const double* g, int64_t lo, int64_t hi) {
   double s = 0;
   for (double l : lanes) s += l;
   return s;
-}
-
-// Whether p[lo, hi) are all finite: 0 * x is 0 for a finite x and nan for inf or nan, and
-// the lanes keep the loop free of branches.
-template <class T>
-bool all_finite(const T* p, int64_t lo, int64_t hi) {
-  constexpr int64_t kLanes = 16;
-  T lanes[kLanes] = {};
-  const int64_t whole = lo + (hi - lo) / kLanes * kLanes;
-  for (int64_t i = lo; i < whole; i += kLanes)
-    for (int64_t l = 0; l < kLanes; ++l) lanes[l] += T(0) * p[i + l];
-  for (int64_t i = whole; i < hi; ++i) lanes[0] += T(0) * p[i];
-  T s = 0;
-  for (T l : lanes) s += l;
-  return s == 0;
 }
 
 enum class Rule { Sgd, Nesterov, Adam, AdamW };
@@ -191,7 +177,7 @@ double OptimizerState<T>::step(const std::vector<ParamSlot<T>>& params, double l
     if (!clip) partial[c] = squares(p.grad, ch.lo, ch.hi);
     T* v = v_[ch.param].empty() ? nullptr : v_[ch.param].data();
     rule(p.values, p.grad, m_[ch.param].data(), v, ch.lo, ch.hi, k);
-    finite[c] = all_finite(p.values, ch.lo, ch.hi);
+    finite[c] = all_finite(p.values + ch.lo, static_cast<size_t>(ch.hi - ch.lo));
   });
   if (!clip) total = norm();
   for (size_t c = 0; c < chunks.size(); ++c) {
