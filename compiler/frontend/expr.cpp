@@ -236,6 +236,18 @@ InputList Compiler::expr_inputs(const Json& e, const std::string& ptr, bool user
 
 ir::NodePtr Compiler::expr(const Json& e, const std::string& ptr, const std::vector<ir::NodePtr>& inputs,
                            const BoundBuiltin* builtin, int depth, const char* what) {
+  // The graph depths are needed only while an expression is compiled: its graph reaches its
+  // own nodes and the leaves it was given, nothing of an expression compiled before. So
+  // they are forgotten when the outermost expression is done, which keeps the map as small
+  // as one expression (one map of every node of a model of 10^4 layers missed the cache at
+  // nearly every lookup, issue 19).
+  struct Open {
+    Compiler& c;
+    explicit Open(Compiler& c) : c(c) { ++c.open_exprs_; }
+    ~Open() {
+      if (--c.open_exprs_ == 0) c.depth_.clear();
+    }
+  } open(*this);
   const bool user = builtin == nullptr;
   InputList in = expr_inputs(e, ptr, user);
   Env env;

@@ -112,7 +112,10 @@ class Compiler {
   // By name: every synapse and builtin argument looks its param up (a scan of params_ per
   // lookup made a model with N layers and N params load in O(N^2), issue 19).
   std::unordered_map<std::string, const ParamDef*> param_by_name_;
-  std::unordered_map<const ir::Node*, std::pair<ir::NodePtr, int>> depth_;  // graph depth of compiled nodes (kept alive, so addresses are not reused)
+  // Graph depth of the compiled nodes of the expression being compiled (kept alive, so
+  // addresses are not reused), and how many expr() calls are open.
+  std::unordered_map<const ir::Node*, std::pair<ir::NodePtr, int>> depth_;
+  int open_exprs_ = 0;
 };
 
 // Guards against stack exhaustion by deep nesting of nodes, lets and expansions.

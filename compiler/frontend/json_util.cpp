@@ -54,24 +54,25 @@ namespace {
 struct Frame {
   bool is_array = false;
   size_t index = 0;
-  std::string key;
+  // An object's members so far. They go into the Json object when it ends, into storage
+  // reserved for all of them: the ordered map's vector holds pair<const string, Json>,
+  // which it copies (the whole subtree) instead of moving when it grows.
+  std::vector<std::pair<std::string, Json>> members;
+  // The keys of an object of more than kScannedMembers members (smaller ones are scanned).
   std::unordered_set<std::string> keys;
 };
 
-// The pointer of the innermost open container (the last frame).
-std::string frames_pointer(const std::vector<Frame>& frames) {
-  std::string ptr;
-  for (size_t i = 0; i + 1 < frames.size(); ++i)
-    ptr = frames[i].is_array ? ptr_index(ptr, frames[i].index) : ptr_key(ptr, frames[i].key);
-  return ptr;
-}
+// Objects up to this many members are checked for a duplicate key by a scan of their
+// members: nearly all objects of a model are that small, and a hash set of their keys cost
+// an allocation per key (a fifth of the parse time of a model of 64k layers).
+constexpr size_t kScannedMembers = 16;
 
 // Builds the document from nlohmann's SAX events. nlohmann's own DOM parsers insert each
 // object member with ordered_map::operator[] (a linear search for the key) and, with a
 // callback, scan the parent object after every member that ends: both quadratic in the
 // number of members, which made a model with 16k neurons spend seconds here (issue 19).
-// Duplicate keys are rejected through a hash set per open object, so a member can be
-// appended to the ordered map's vector directly.
+// Duplicate keys are rejected by the builder, so the members can be appended to the ordered
+// map's vector directly.
 class DomBuilder {
  public:
   using number_integer_t = Json::number_integer_t;
@@ -98,11 +99,16 @@ class DomBuilder {
 
   bool key(string_t& k) {
     Frame& f = frames_.back();
-    f.key = k;
-    if (!f.keys.insert(k).second) ctx_.fail(frames_pointer(frames_), "duplicate key \"" + k + "\"");
-    Json::object_t& obj = *open_.back()->get_ptr<Json::object_t*>();
-    // The ordered map's vector, not its insert: the key is known to be new.
-    Json::object_t::Container& members = obj;
+    std::vector<std::pair<std::string, Json>>& members = f.members;
+    bool duplicate = false;
+    if (members.size() < kScannedMembers) {
+      for (const auto& m : members) duplicate = duplicate || m.first == k;
+    } else {
+      if (f.keys.empty())
+        for (const auto& m : members) f.keys.insert(m.first);
+      duplicate = !f.keys.insert(k).second;
+    }
+    if (duplicate) ctx_.fail(pointer(), "duplicate key \"" + k + "\"");
     members.emplace_back(std::move(k), Json());
     slot_ = &members.back().second;
     return true;
@@ -139,14 +145,29 @@ class DomBuilder {
     count_element();
     return true;
   }
+  // The pointer of the innermost open container: each enclosing object's last key (the
+  // member being parsed), each enclosing array's element index.
+  std::string pointer() const {
+    std::string ptr;
+    for (size_t i = 0; i + 1 < frames_.size(); ++i)
+      ptr = frames_[i].is_array ? ptr_index(ptr, frames_[i].index) : ptr_key(ptr, frames_[i].members.back().first);
+    return ptr;
+  }
+
   bool open(Json&& container, bool is_array) {
     open_.push_back(place(std::move(container)));
     frames_.push_back(Frame{is_array, 0, {}, {}});
     if (frames_.size() - 1 >= static_cast<size_t>(kMaxJsonDepth))  // the enclosing containers
-      ctx_.fail(frames_pointer(frames_), "nesting is deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+      ctx_.fail(pointer(), "nesting is deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     return true;
   }
   bool close() {
+    if (!frames_.back().is_array) {
+      // The ordered map's vector, not its insert: the keys are known to be distinct.
+      Json::object_t::Container& object = *open_.back()->get_ptr<Json::object_t*>();
+      object.reserve(frames_.back().members.size());
+      for (auto& [k, v] : frames_.back().members) object.emplace_back(std::move(k), std::move(v));
+    }
     frames_.pop_back();
     open_.pop_back();
     count_element();

@@ -343,6 +343,8 @@ NodePtr simplify_node(const NodePtr& n) {
 
 }  // namespace
 
+ir::NodePtr algebraic_rule(const ir::NodePtr& node) { return simplify_node(node); }
+
 std::vector<ir::NodePtr> algebraic(const std::vector<ir::NodePtr>& roots) {
   return rewrite(roots, simplify_node);
 }

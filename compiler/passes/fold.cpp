@@ -76,6 +76,8 @@ ir::NodePtr fold_node(const ir::NodePtr& n) {
 
 }  // namespace
 
+ir::NodePtr fold_rule(const ir::NodePtr& node) { return fold_node(node); }
+
 std::vector<ir::NodePtr> fold(const std::vector<ir::NodePtr>& roots) {
   return rewrite(roots, fold_node);
 }

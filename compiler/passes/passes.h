@@ -18,6 +18,8 @@ namespace hamux::passes {
 // einsums without repeated output letters) becomes one Const. Values are computed in
 // double and rounded to float for float32 graphs.
 std::vector<ir::NodePtr> fold(const std::vector<ir::NodePtr>& roots);
+// The rule `fold` applies at each node, for one node whose inputs are folded already.
+ir::NodePtr fold_rule(const ir::NodePtr& node);
 
 // cse.cpp - common-subexpression elimination: structurally equal nodes (same op, attributes
 // and inputs, found through the structural hash) are merged into one; Add, Mul, Max, Min
@@ -28,6 +30,8 @@ std::vector<ir::NodePtr> cse(const std::vector<ir::NodePtr>& roots);
 // x-0, x/1, --x, constant-factor chains, transpose/reshape/broadcast chains, sums of
 // broadcasts, sums over unit axes, log(exp x) ... (the file lists every rule).
 std::vector<ir::NodePtr> algebraic(const std::vector<ir::NodePtr>& roots);
+// The rule `algebraic` applies at each node, for one node whose inputs are simplified.
+ir::NodePtr algebraic_rule(const ir::NodePtr& node);
 
 // dce.cpp - dead-code elimination for a list of outputs (a program's result list).
 // Inside one expression DAG nothing is ever dead - a node exists only because a root

@@ -79,6 +79,43 @@ std::vector<NodePtr> all_graphs(const Derivation& d) {
   return r;
 }
 
+// derive() simplifies each neuron's and each connection's graphs on their own before the
+// whole (so that large models load in near-linear time, issue 19): that must find every
+// simplification that one simplify() over all the unsimplified graphs finds, and compute the
+// same values.
+TEST(NodeCounts, SimplifyingThePiecesFirstLosesNothing) {
+  std::vector<std::string> files = test_data::contract_model_paths();
+  for (const auto& e : std::filesystem::directory_iterator(std::string(HAMUX_SOURCE_DIR) + "/examples/synapses"))
+    if (e.path().extension() == ".json") files.push_back(e.path().string());
+  ASSERT_GT(files.size(), test_data::contract_model_paths().size());
+  for (const std::string& f : files) {
+    SCOPED_TRACE(f);
+    Model m = load_model(f);
+    Derivation pieces = derive(m);
+    std::vector<NodePtr> raw = all_graphs(derive_unsimplified(m));
+    std::vector<NodePtr> at_once = passes::simplify(raw);
+    EXPECT_LE(passes::node_count(all_graphs(pieces)), passes::node_count(at_once));
+    // Same values at a random point (inputs x, xhat; the model's params).
+    std::mt19937_64 rng(7);
+    std::vector<Tensor<double>> point;
+    for (size_t i = 0; i < 2 * m.neurons.size(); ++i) {
+      std::vector<int64_t> shape{1};
+      const Shape& s = m.neurons[i % m.neurons.size()].shape;
+      shape.insert(shape.end(), s.begin(), s.end());
+      point.push_back(fdcheck::random_tensor(shape, rng, -1, 1));
+    }
+    const interp::ParamValues<double> params = interp::param_values<double>(m);
+    const std::vector<Tensor<double>> a = interp::evaluate<double>(all_graphs(pieces), point, params, 1);
+    const std::vector<Tensor<double>> b = interp::evaluate<double>(at_once, point, params, 1);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t k = 0; k < a.size(); ++k) {
+      ASSERT_EQ(a[k].size(), b[k].size());
+      for (int64_t e = 0; e < a[k].size(); ++e)
+        EXPECT_NEAR(a[k][e], b[k][e], 1e-12 * (1 + std::abs(b[k][e]))) << "graph " << k << ", element " << e;
+    }
+  }
+}
+
 TEST(NodeCounts, TableForContractModelsAndDeepDags) {
   const std::vector<std::string> files = test_data::contract_model_paths();
   std::cout << "| graph | primal nodes | derived, unsimplified | derived, simplified | update only, simplified |\n"

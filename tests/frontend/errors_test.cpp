@@ -58,6 +58,14 @@ std::string deep_pointer() {
   return p;
 }
 
+// `n` params W0..W{n-1}, then `extra` (objects of more than 16 members find duplicates by a
+// hash set, smaller ones by a scan: both are tested).
+std::string many_params(int n, const std::string& extra) {
+  std::string s;
+  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + zeros("W" + std::to_string(i), "[3]");
+  return s + extra;
+}
+
 std::vector<Case> cases() {
   const std::string names_rule = " (names are letters, digits and _, not starting with a digit)";
   return {
@@ -82,6 +90,12 @@ std::vector<Case> cases() {
       {"name_not_string", R"({"hamux": "1", "name": 3, "neurons": {}})", "m.json: /name: expected a string, got integer"},
       {"duplicate_key", R"({"hamux": "1", "neurons": {"a": {"shape": [1], "lagrangian": "relu"}, "a": {}}})",
        "m.json: /neurons: duplicate key \"a\""},
+      {"duplicate_key_in_a_large_object", model(many_params(40, ", " + zeros("W7", "[3]")), kA3),
+       "m.json: /params: duplicate key \"W7\""},
+      {"duplicate_key_inside_a_large_object", model(many_params(40, R"(, "V": {"shape": [3], "shape": [3]})"), kA3),
+       "m.json: /params/V: duplicate key \"shape\""},
+      {"duplicate_key_at_the_seventeenth_member", model(many_params(16, ", " + zeros("W0", "[3]")), kA3),
+       "m.json: /params: duplicate key \"W0\""},
       {"missing_neurons", R"({"hamux": "1"})", "m.json: missing required key \"neurons\""},
       {"no_neurons", R"({"hamux": "1", "neurons": {}})", "m.json: /neurons: a model needs at least one neuron layer"},
       {"too_deep", deep_model(), "m.json: " + deep_pointer() + ": nesting is deeper than 200 levels"},
