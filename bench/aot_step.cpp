@@ -1,26 +1,17 @@
 // bench/aot_step.cpp - loading a workload's AOT object and calling it like the C header.
 #include "aot_step.h"
 
-#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
-#include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/Support/MemoryBuffer.h>
-#include <llvm/Support/TargetSelect.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 
+#include "codegen/jit/jit.h"
 #include "step/aot_step.h"
 
 namespace hamux::bench {
 namespace {
 
-template <class V>
-V unwrap(llvm::Expected<V> v) {
-  if (!v) throw std::runtime_error("bench: AOT object: " + llvm::toString(v.takeError()));
-  return std::move(*v);
-}
 
 // 64-byte aligned, freed with std::free.
 struct Block {
@@ -35,19 +26,14 @@ struct Block {
 
 class Aot : public AotStep {
  public:
-  explicit Aot(const Workload& w) : w_(w) {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
+  Aot(const Workload& w, bool kernels_library) : w_(w) {
     codegen::AotOptions o;
     o.prefix = "bench";
+    o.kernels_library = kernels_library;
     r_ = codegen::compile_aot(w.model, o);
-    jit_ = unwrap(llvm::orc::LLJITBuilder().create());
-    jit_->getMainJITDylib().addGenerator(unwrap(
-        llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(jit_->getDataLayout().getGlobalPrefix())));
-    if (auto e = jit_->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(r_.object)))
-      throw std::runtime_error("bench: AOT object: " + llvm::toString(std::move(e)));
-    prepare_ = unwrap(jit_->lookup("bench_kernel_prepare")).toPtr<PrepareFn>();
-    fn_ = unwrap(jit_->lookup("bench_kernel")).toPtr<KernelFn>();
+    linked_ = std::make_unique<codegen::LinkedObject>(r_.object, kernels_library);
+    prepare_ = reinterpret_cast<PrepareFn>(linked_->lookup("bench_kernel_prepare"));
+    fn_ = reinterpret_cast<KernelFn>(linked_->lookup("bench_kernel"));
     block_ = codegen::samples_per_call(r_.program, w.spec.batch, int64_t{512} << 10);  // the header's budget
   }
 
@@ -83,7 +69,7 @@ class Aot : public AotStep {
   using KernelFn = void (*)(void* const*, int64_t, int64_t, const char*, char*, int64_t);
   const Workload& w_;
   codegen::AotResult r_;
-  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  std::unique_ptr<codegen::LinkedObject> linked_;
   PrepareFn prepare_ = nullptr;
   KernelFn fn_ = nullptr;
   int64_t block_ = 1;
@@ -91,6 +77,8 @@ class Aot : public AotStep {
 
 }  // namespace
 
-std::unique_ptr<AotStep> make_aot_step(const Workload& w) { return std::make_unique<Aot>(w); }
+std::unique_ptr<AotStep> make_aot_step(const Workload& w, bool kernels_library) {
+  return std::make_unique<Aot>(w, kernels_library);
+}
 
 }  // namespace hamux::bench

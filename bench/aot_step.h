@@ -1,7 +1,7 @@
 // bench/aot_step.h - the ahead-of-time kernel of a workload, as a benchmark engine.
 //
 // `hamux compile` builds an object for this CPU (step/aot_step.h: contractions as emitted
-// loops, libm only); for timing, the object is linked into this process with LLJIT (its
+// loops, libm only; or, with --kernels library, calls into the kernels library); for timing, the object is linked into this process with LLJIT (its
 // machine code unchanged) and called the way the generated header's <prefix>_run_slice
 // calls it: the prologue once per call, then blocks of <PREFIX>_SAMPLES_PER_CALL samples
 // through all the steps, each slice with its own workspace.
@@ -23,6 +23,8 @@ class AotStep {
                    float dt, int64_t k_steps) const = 0;
 };
 
-std::unique_ptr<AotStep> make_aot_step(const Workload& w);
+// kernels_library: the object of `hamux compile --kernels library` (contractions through the
+// kernels library, as the JIT's), resolved against this process's copy of that library.
+std::unique_ptr<AotStep> make_aot_step(const Workload& w, bool kernels_library);
 
 }  // namespace hamux::bench

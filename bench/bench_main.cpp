@@ -8,6 +8,7 @@
 //   jit    StepKernel: bind once (the parameter-only prologue), then every thread runs its
 //          contiguous slice of the batch through all the steps in one call
 //   aot    the `hamux compile` object of the model, called like its C header does
+//   aotlib the same with `--kernels library` (contractions through the kernels library)
 //   run    the public API, hamux::run (the runtime's blocks, chunks and NaN checks)
 //   eigen  the hand-written Eigen step (eigen_reference.h), same slices as jit
 //   interp the reference interpreter, one step of one sample, scaled by the batch size (it
@@ -113,7 +114,7 @@ struct Entry {
   Workload w;
   std::unique_ptr<StepKernel> jit, jit_scalar;  // libmvec on / off
   std::unique_ptr<EigenStep> eigen;
-  std::unique_ptr<AotStep> aot;
+  std::unique_ptr<AotStep> aot, aot_library;
   std::unique_ptr<Ham> ham;  // the public API's compiled model
 };
 
@@ -170,11 +171,14 @@ void verify(Entry& e) {
   e.jit_scalar->run(bc, 0, B, w.spec.dt, steps);
   e.eigen->run(b.xp(), b.xhatp(), 0, B, static_cast<float>(w.spec.dt), steps);
   e.aot->run(g.xp(), g.xhatp(), 0, B, static_cast<float>(w.spec.dt), steps);
+  State l(w);
+  e.aot_library->run(l.xp(), l.xhatp(), 0, B, static_cast<float>(w.spec.dt), steps);
   const std::string id = w.spec.id;
   check_close(b.x, a.x, 1e-3, id + " eigen x vs jit");
   check_close(b.xhat, a.xhat, 1e-3, id + " eigen xhat vs jit");
   check_close(c.x, a.x, 1e-4, id + " jit (scalar math) x vs jit");
   check_close(g.x, a.x, 1e-4, id + " aot x vs jit");
+  check_close(l.x, a.x, 1e-4, id + " aot (kernels library) x vs jit");
   States s = initial_states(e);
   run(*e.ham, s, run_options(w, steps, 1));
   std::vector<Tensor<float>> rx;
@@ -214,13 +218,14 @@ void bm_jit(benchmark::State& st, Entry* e, int threads, bool vector_math) {
   st.counters["per_step"] = per_step(static_cast<double>(w.spec.steps));
 }
 
-void bm_aot(benchmark::State& st, Entry* e, int threads) {
+void bm_aot(benchmark::State& st, Entry* e, int threads, bool kernels_library) {
   const Workload& w = e->w;
+  const AotStep& aot = kernels_library ? *e->aot_library : *e->aot;
   State s(w);
   auto x = s.xp(), xhat = s.xhatp();
   Team team(threads);
   const std::function<void(int64_t, int64_t)> job = [&](int64_t b0, int64_t b1) {
-    e->aot->run(x, xhat, b0, b1, static_cast<float>(w.spec.dt), w.spec.steps);
+    aot.run(x, xhat, b0, b1, static_cast<float>(w.spec.dt), w.spec.steps);
   };
   team.run(w.spec.batch, job);
   for (auto _ : st) team.run(w.spec.batch, job);
@@ -461,7 +466,8 @@ int main(int argc, char** argv) {
     e->jit = std::make_unique<hamux::codegen::StepKernel>(e->w.model, e->w.derivation, vec);
     e->jit_scalar = std::make_unique<hamux::codegen::StepKernel>(e->w.model, e->w.derivation, scalar);
     e->eigen = make_eigen_step(e->w);
-    e->aot = make_aot_step(e->w);
+    e->aot = make_aot_step(e->w, false);
+    e->aot_library = make_aot_step(e->w, true);
     hamux::LoadOptions lo;
     lo.disk_cache = false;
     e->ham = std::make_unique<hamux::Ham>(hamux::Ham::load(models_dir() + "/" + spec.file, lo));
@@ -479,7 +485,9 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMillisecond)->UseRealTime();
       benchmark::RegisterBenchmark(("step/" + id + "/eigen" + th).c_str(), bm_eigen, p, t)
           ->Unit(benchmark::kMillisecond)->UseRealTime();
-      benchmark::RegisterBenchmark(("step/" + id + "/aot" + th).c_str(), bm_aot, p, t)
+      benchmark::RegisterBenchmark(("step/" + id + "/aot" + th).c_str(), bm_aot, p, t, false)
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
+      benchmark::RegisterBenchmark(("step/" + id + "/aotlib" + th).c_str(), bm_aot, p, t, true)
           ->Unit(benchmark::kMillisecond)->UseRealTime();
       benchmark::RegisterBenchmark(("step/" + id + "/run" + th).c_str(), bm_run, p, t)
           ->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -6,7 +6,8 @@
 # Runs `hamux compile <model.json> -o <dir> --prefix <name> <args>` when the model changes
 # (default dir: ${CMAKE_CURRENT_BINARY_DIR}/hamux_aot/<name>) and sets <var> to the object
 # file <dir>/<name>.o, to add to a target's sources; <var>_DIR is <dir>, which holds
-# <name>.h and hamux_aot.h (add it to the target's include directories).
+# <name>.h and hamux_aot.h (add it to the target's include directories). With
+# `ARGS --kernels library` the object calls the kernels library: link hamux::kernels too.
 function(hamux_aot_compile var)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "MODEL;PREFIX;OUTPUT_DIR" "ARGS")
   if(NOT arg_MODEL OR NOT arg_PREFIX)

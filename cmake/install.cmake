@@ -4,12 +4,13 @@
 #   <prefix>/bin/hamux
 #   <prefix>/include/hamux/{hamux,tensor,error,io}.h     the C++ API (JIT)
 #   <prefix>/include/hamux/aot/hamux_aot.h               the C helpers of AOT kernels
-#   <prefix>/lib/libhamux_*.a                            the compiler and runtime, one per stage
+#   <prefix>/lib/libhamux_*.a                            the compiler and runtime, one per stage,
+#                                                        and libhamux_kernels.a (AOT --kernels library)
 #   <prefix>/lib/cmake/hamux/                            hamuxConfig.cmake, version, targets
 #
-# Two export sets, so that AOT users need no LLVM: hamuxAotTargets (hamux::aot, hamux::cli)
-# is always loaded; hamuxTargets (hamux::hamux and the stage libraries, which need LLVM 19,
-# Eigen, nlohmann-json) only for the "jit" component (the default).
+# Two export sets, so that AOT users need no LLVM: hamuxAotTargets (hamux::aot, hamux::cli,
+# hamux::kernels) is always loaded; hamuxTargets (hamux::hamux and the stage libraries, which
+# need LLVM 19, Eigen, nlohmann-json) only for the "jit" component (the default).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -32,12 +33,16 @@ target_link_libraries(hamux_aot INTERFACE m)
 if(TARGET hamux_aot_example)
   install(FILES ${CMAKE_BINARY_DIR}/examples/aot/kernels/hamux_aot.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/hamux/aot)
 endif()
-set(HAMUX_AOT_EXPORTS hamux_aot)
+# hamux::kernels: what AOT objects compiled with `hamux compile --kernels library` call
+# (the JIT's GEMM and convolution routines; needs no LLVM).
+set_target_properties(hamux_kernels PROPERTIES EXPORT_NAME kernels)
+set(HAMUX_AOT_EXPORTS hamux_aot hamux_kernels)
 if(TARGET hamux)
   set_target_properties(hamux PROPERTIES EXPORT_NAME cli)
   list(APPEND HAMUX_AOT_EXPORTS hamux)
 endif()
-install(TARGETS ${HAMUX_AOT_EXPORTS} EXPORT hamuxAotTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS ${HAMUX_AOT_EXPORTS} EXPORT hamuxAotTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT hamuxAotTargets NAMESPACE hamux:: DESTINATION ${HAMUX_INSTALL_CMAKEDIR})
 
 # What the JIT libraries link besides themselves, found again by the consumer.

@@ -82,7 +82,7 @@ bench "$out/hamux_bench1.json" '^(peak/|step/W[1-5]/[a-z_]+/threads:1|conv/|comp
 XLA_FLAGS="--xla_cpu_multi_thread_eigen=false" jax "$out/jax1.json" ${pin1[@]+"${pin1[@]}"}
 rm -f "$out/hamux_bench2.json" "$out/jax2.json"
 if [ "$(nproc)" -ge 2 ]; then
-  bench "$out/hamux_bench2.json" '^step/W[1-5]/(jit|aot|run|eigen)/threads:2' ${pin2[@]+"${pin2[@]}"}
+  bench "$out/hamux_bench2.json" '^step/W[1-5]/(jit|aot|aotlib|run|eigen)/threads:2' ${pin2[@]+"${pin2[@]}"}
   jax "$out/jax2.json" ${pin2[@]+"${pin2[@]}"}
 fi
 echo "$reps" > "$out/reps.txt"

@@ -342,8 +342,12 @@ std::string aot_c_header(const Model& model, const AotResult& r) {
     << " * Params: " << (r.embed_params ? "embedded in " + P + ".o" : "files " + P + "_<name>.npy beside " + P + ".o")
     << ".\n"
     << " *\n"
-    << " * Link " << P << ".o (or lib" << P << ".a) into a C program with -lm; it needs no LLVM,\n"
-    << " * no Eigen and no hamux library.\n"
+    << (r.kernels_library
+            ? " * Link " + P + ".o (or lib" + P + ".a) into a program with -lhamux_kernels -lstdc++ -lmvec\n"
+              " * -lm (CMake: hamux::kernels): its contractions call the kernels library of the\n"
+              " * hamux build it was compiled with (`hamux compile --kernels library`, docs/aot.md).\n"
+            : " * Link " + P + ".o (or lib" + P + ".a) into a C program with -lm; it needs no LLVM,\n"
+              " * no Eigen and no hamux library.\n")
     << " *\n"
     << " * Dynamics: one explicit Euler step updates all neurons from the same state,\n"
     << " *   xhat_i = dL_i/dx_i (x_i),   x_i <- x_i - (dt / tau_i) * mask_i * dE/dxhat_i,\n"

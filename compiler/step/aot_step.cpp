@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "autodiff/derive.h"
+#include "codegen/loops/pack_weights.h"
 #include "frontend/npy.h"
 #include "hamux/error.h"
 #include "step/aot_header.h"
@@ -41,8 +42,12 @@ AotResult compile_aot(const Model& model, const AotOptions& options) {
   r.prefix = options.prefix.empty() ? c_identifier(model.name) : options.prefix;
   if (!is_c_identifier(r.prefix)) throw Error("", "aot: prefix '" + r.prefix + "' is not a C identifier");
   r.embed_params = options.embed_params;
+  r.kernels_library = options.kernels_library;
   StepProgram sp = lower_step_program(model, derive(model), /*energy=*/true);
   r.program = std::move(sp.program);
+  // The kernels library's GEMM reads weights packed once per call by the prologue, as the
+  // JIT's kernels do (loops/pack_weights.h).
+  if (options.kernels_library) pack_weights(r.program, kPackMinBytes);
   r.layout = std::move(sp.layout);
   AotTargetInfo info;
   r.object = compile_program_aot(

@@ -30,6 +30,7 @@ namespace hamux::codegen {
 struct AotResult {
   std::string prefix, triple, cpu, features;
   bool embed_params = true;
+  bool kernels_library = false;  // AotOptions::kernels_library: the object calls libhamux_kernels
   Program program;     // the loop program (slots, workspace sizes)
   StepLayout layout;   // which slot is which state, activation, param, rate, mask, energy
   std::string object;  // the relocatable object file

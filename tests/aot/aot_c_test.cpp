@@ -1,7 +1,8 @@
 // tests/aot/aot_c_test.cpp - AOT kernels linked into plain C programs.
 //  - every contract model: `cc -std=c11 -Wall -Wextra -Werror` compiles tests/aot/driver.c
 //    against the generated header and links the object with -lm; its results are the
-//    JIT's (same tolerance as aot_jit_test.cpp);
+//    JIT's (same tolerance as aot_jit_test.cpp); and the same with the object of
+//    `--kernels library`, linked with libhamux_kernels.a -lstdc++ -lmvec -lm;
 //  - the example (examples/aot): runs, its energies are the JIT's and never increase, its
 //    checked runs (a NaN state; the energy guard at dt 5) end as hamux::run's, and the binary
 //    needs no LLVM (NEEDED entries, symbol table).
@@ -27,17 +28,29 @@ void write_raw(std::FILE* f, const std::vector<T>& v) {
   std::fwrite(v.data(), sizeof(T), v.size(), f);
 }
 
+// What a program links an object of `--kernels library` with (docs/aot.md); an instrumented
+// build's kernels library needs the sanitizers' runtimes too.
+std::string kernels_library_link_flags() {
+  std::string flags = std::string(" '") + HAMUX_KERNELS_LIBRARY + "' -lstdc++ -lmvec";
+#ifdef HAMUX_SANITIZE_BUILD
+  flags += " -fsanitize=address,undefined";
+#endif
+  return flags;
+}
+
 template <class T>
-Outcome<T> run_driver(const Model& m, bool embed, const Case<T>& c, double dt, int64_t steps) {
+Outcome<T> run_driver(const Model& m, bool embed, const Case<T>& c, double dt, int64_t steps,
+                      bool kernels_library = false) {
   Scratch dir;
   codegen::AotOptions o;
   o.prefix = "m";
   o.embed_params = embed;
+  o.kernels_library = kernels_library;
   codegen::write_aot(codegen::compile_aot(m, o), m, dir.path);
   const std::string exe = dir.path + "/driver";
   auto [status, log] = shell("cc -std=c11 -O2 -Wall -Wextra -Werror -I'" + dir.path + "' '" +
-                             std::string(HAMUX_SOURCE_DIR) + "/tests/aot/driver.c' '" + dir.path +
-                             "/m.o' -lm -o '" + exe + "'");
+                             std::string(HAMUX_SOURCE_DIR) + "/tests/aot/driver.c' '" + dir.path + "/m.o'" +
+                             (kernels_library ? kernels_library_link_flags() : "") + " -lm -o '" + exe + "'");
   EXPECT_EQ(status, 0) << log;
   std::FILE* in = std::fopen((dir.path + "/in.bin").c_str(), "wb");
   for (const auto& x : c.x) write_raw(in, x);
@@ -68,12 +81,12 @@ Outcome<T> run_driver(const Model& m, bool embed, const Case<T>& c, double dt, i
 class CDriver : public ::testing::TestWithParam<std::string> {};
 
 template <class T>
-void check_driver(const Model& m, bool embed, double tol) {
+void check_driver(const Model& m, bool embed, double tol, bool kernels_library = false) {
   const bool big = m.file == "energy_transformer.json" || m.file == "conv.json";
   const Case<T> c = make_case<T>(m, big ? 2 : 3, 5);
   const double dt = 0.1;
   const int64_t steps = 3;
-  const Outcome<T> aot = run_driver<T>(m, embed, c, dt, steps);
+  const Outcome<T> aot = run_driver<T>(m, embed, c, dt, steps, kernels_library);
   const Outcome<T> jit = run_jit<T>(m, c, dt, steps);
   EXPECT_LE(outcome_error(aot, jit), tol) << m.file;
   EXPECT_GT(scaled_error(aot.x[0], c.x[0]), 0.0) << m.file << ": the state did not move";
@@ -83,6 +96,12 @@ TEST_P(CDriver, LinkedCProgramMatchesJit) {
   const Model m = model_as(GetParam(), "");
   if (m.dtype == ir::DType::F32) check_driver<float>(m, true, kTolF32);
   else check_driver<double>(m, true, kTolF64);
+}
+
+TEST_P(CDriver, LinkedWithTheKernelsLibraryMatchesJit) {
+  const Model m = model_as(GetParam(), "");
+  if (m.dtype == ir::DType::F32) check_driver<float>(m, true, kTolF32, true);
+  else check_driver<double>(m, true, kTolF64, true);
 }
 
 INSTANTIATE_TEST_SUITE_P(ContractModels, CDriver, ::testing::ValuesIn(contract_models()),

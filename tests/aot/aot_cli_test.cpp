@@ -47,6 +47,19 @@ TEST(AotCli, ParamsAsFilesAndDtype) {
   EXPECT_NE(h.find("hamux_readme_load_params"), std::string::npos);
 }
 
+TEST(AotCli, KernelsLibrary) {
+  ScratchDir dir;
+  const auto r = run_hamux("compile '" + kModels + "/dense_am.json' -o '" + dir.path + "' --prefix d --kernels library");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string h = test::read_text(dir.path + "/d.h");
+  EXPECT_NE(h.find(" * Link d.o (or libd.a) into a program with -lhamux_kernels -lstdc++ -lmvec\n"), std::string::npos)
+      << h.substr(0, 1200);
+  const auto loops = run_hamux("compile '" + kModels + "/dense_am.json' -o '" + dir.path + "/loops' --prefix d");
+  ASSERT_EQ(loops.status, 0) << loops.err;
+  EXPECT_NE(test::read_text(dir.path + "/loops/d.h").find(" * Link d.o (or libd.a) into a C program with -lm;"),
+            std::string::npos);
+}
+
 TEST(AotCli, OtherTarget) {
   ScratchDir dir;
   const auto r = run_hamux("compile '" + kModels + "/dense_am.json' -o '" + dir.path +
@@ -68,6 +81,9 @@ TEST(AotCli, Refusals) {
   r = run_hamux("compile " + model + " -o '" + dir.path + "' --params inline");
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "error: option '--params' expects embed or files, got 'inline'");
+  r = run_hamux("compile " + model + " -o '" + dir.path + "' --kernels eigen");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "error: option '--kernels' expects loops or library, got 'eigen'");
   r = run_hamux("compile " + model + " -o '" + dir.path + "' --dtype float16");
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "error: option '--dtype' expects float32 or float64, got 'float16'");

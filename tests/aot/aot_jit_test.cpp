@@ -6,6 +6,8 @@
 // loops), so each contraction of length K may differ by about K * eps * sum |a_k b_k|.
 // Measured relative to the values' scale (scaled_error), after a few steps, that is far
 // below 1e-4 in float32 (eps 6e-8, K <= 8192) and 1e-12 in float64 (eps 1.1e-16).
+// Objects compiled with the kernels library (`--kernels library`) are checked too, linked
+// against this process's copy of it as a program links hamux::kernels.
 #include "aot_support.h"
 
 namespace hamux::aot_test {
@@ -17,16 +19,18 @@ constexpr double kTolF64 = 1e-12;
 struct Param {
   std::string model;
   std::string dtype;
+  bool kernels_library = false;
 };
 
 class AotVsJit : public ::testing::TestWithParam<Param> {};
 
 template <class T>
-void check(const Model& m, int64_t batch, int64_t steps, double tol) {
+void check(const Model& m, int64_t batch, int64_t steps, double tol, bool kernels_library = false) {
   codegen::AotOptions o;
   o.prefix = "m";
+  o.kernels_library = kernels_library;
   const codegen::AotResult r = codegen::compile_aot(m, o);
-  LoadedObject obj(r.object);
+  LoadedObject obj(r.object, kernels_library);
   const auto pv = interp::param_values<T>(m);
   std::vector<const T*> params;
   for (const ParamDef& pd : m.params) params.push_back(pv.at(pd.name).data.data());
@@ -51,21 +55,22 @@ TEST_P(AotVsJit, SameResultsAsJit) {
   const Model m = model_as(p.model, p.dtype);
   const bool big = p.model == "energy_transformer.json" || p.model == "conv.json";
   const int64_t batch = big ? 2 : 5, steps = big ? 2 : 4;
-  if (m.dtype == ir::DType::F32) check<float>(m, batch, steps, kTolF32);
-  else check<double>(m, batch, steps, kTolF64);
+  if (m.dtype == ir::DType::F32) check<float>(m, batch, steps, kTolF32, p.kernels_library);
+  else check<double>(m, batch, steps, kTolF64, p.kernels_library);
 }
 
 std::vector<Param> all_params() {
   std::vector<Param> v;
-  for (const std::string& f : contract_models())
-    for (const char* d : {"float32", "float64"}) v.push_back({f, d});
+  for (bool library : {false, true})
+    for (const std::string& f : contract_models())
+      for (const char* d : {"float32", "float64"}) v.push_back({f, d, library});
   return v;
 }
 
 INSTANTIATE_TEST_SUITE_P(ContractModels, AotVsJit, ::testing::ValuesIn(all_params()),
                          [](const ::testing::TestParamInfo<Param>& i) {
-                           std::string s = i.param.model.substr(0, i.param.model.find('.')) + "_" + i.param.dtype;
-                           return s;
+                           return i.param.model.substr(0, i.param.model.find('.')) + "_" + i.param.dtype +
+                                  (i.param.kernels_library ? "_kernels_library" : "");
                          });
 
 // The embedded params are exactly the model's values, rounded to the dtype.

@@ -1,11 +1,15 @@
 // tests/aot/aot_object_test.cpp - what the AOT object file contains and needs: its
-// undefined symbols all resolve in libc/libm, it exports only the kernel and the params,
-// other targets get objects for their machine, and bad options are refused.
+// undefined symbols all resolve in libc/libm (with --kernels library: and in libmvec and
+// the kernels library), it exports only the kernel and the params, other targets get
+// objects for their machine, and bad options are refused.
 #include <dlfcn.h>
+
+#include <set>
 
 #include <llvm/Object/ObjectFile.h>
 
 #include "aot_support.h"
+#include "codegen/kernels/kernels.h"
 #include "step/aot_header.h"
 #include "hamux/error.h"
 
@@ -53,6 +57,38 @@ TEST(AotObject, NeedsOnlyLibcAndLibm) {
     std::sort(want.begin(), want.end());
     EXPECT_EQ(s.exported, want) << file;
   }
+  dlclose(libm);
+  dlclose(libc);
+}
+
+// With the kernels library: libc, libm, libmvec and the kernels library's routines
+// (kernels/kernels.h), and at least one of those for a model with a GEMM.
+TEST(AotObject, WithTheKernelsLibraryNeedsOnlyItLibcLibmAndLibmvec) {
+  void* libm = dlopen("libm.so.6", RTLD_NOW);
+  void* libc = dlopen("libc.so.6", RTLD_NOW);
+  void* libmvec = dlopen("libmvec.so.1", RTLD_NOW);
+  ASSERT_TRUE(libm && libc && libmvec);
+  int n = 0;
+  const codegen::KernelSymbol* symbols = codegen::kernel_symbols(&n);
+  std::set<std::string> routines;
+  for (int i = 0; i < n; ++i) routines.insert(symbols[i].name);
+  for (const std::string& file : contract_models()) {
+    const Model m = model_as(file, "");
+    codegen::AotOptions o;
+    o.prefix = "m";
+    o.kernels_library = true;
+    const Symbols s = symbols_of(codegen::compile_aot(m, o).object);
+    bool calls_library = false;
+    for (const std::string& u : s.undefined) {
+      calls_library = calls_library || routines.count(u);
+      EXPECT_TRUE(routines.count(u) || dlsym(libm, u.c_str()) || dlsym(libc, u.c_str()) || dlsym(libmvec, u.c_str()))
+          << file << " needs " << u;
+    }
+    if (file == "dense_am.json" || file == "energy_transformer.json") {
+      EXPECT_TRUE(calls_library) << file;
+    }
+  }
+  dlclose(libmvec);
   dlclose(libm);
   dlclose(libc);
 }

@@ -4,10 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
-#include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/Support/MemoryBuffer.h>
-#include <llvm/Support/TargetSelect.h>
 
 #include <sys/wait.h>
 
@@ -24,6 +20,7 @@
 #include <vector>
 
 #include "autodiff/derive.h"
+#include "codegen/jit/jit.h"
 #include "step/aot_step.h"
 #include "step/step.h"
 #include "frontend/model.h"
@@ -158,32 +155,20 @@ Outcome<T> run_jit(const Model& m, const Case<T>& c, double dt, int64_t steps) {
   return o;
 }
 
-// An AOT object loaded into this process (only for testing: a C program links it).
+// An AOT object loaded into this process (only for testing: a C program links it), with
+// only what a C program linked with -lm has: the process's libc/libm (the test binary
+// exports no hamux or Eigen symbols dynamically, so a call into them would fail to link
+// here), or with `kernels_library` what one linked with hamux::kernels has.
 class LoadedObject {
  public:
-  explicit LoadedObject(const std::string& object) {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    jit_ = unwrap(llvm::orc::LLJITBuilder().create());
-    // Only what a C program has: the process's libc/libm (the test binary exports no
-    // hamux or Eigen symbols dynamically, so a call into them would fail to link here).
-    jit_->getMainJITDylib().addGenerator(unwrap(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-        jit_->getDataLayout().getGlobalPrefix())));
-    if (auto e = jit_->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object)))
-      throw std::runtime_error(llvm::toString(std::move(e)));
-  }
+  explicit LoadedObject(const std::string& object, bool kernels_library = false) : linked_(object, kernels_library) {}
   template <class P>
   P lookup(const std::string& name) {
-    return unwrap(jit_->lookup(name)).toPtr<P>();
+    return reinterpret_cast<P>(linked_.lookup(name));
   }
 
  private:
-  template <class V>
-  static V unwrap(llvm::Expected<V> v) {
-    if (!v) throw std::runtime_error(llvm::toString(v.takeError()));
-    return std::move(*v);
-  }
-  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  codegen::LinkedObject linked_;
 };
 
 // The raw kernel of an object (the ABI of llvm_emit.h): `name`_prepare and `name`.

@@ -51,4 +51,6 @@ step("run jit_consumer" ${WORK_DIR}/jit_consumer/jit_consumer ${HAMUX_SOURCE_DIR
 message(STATUS "${step_output}")
 step("run aot_consumer" ${WORK_DIR}/aot_consumer/aot_consumer)
 message(STATUS "${step_output}")
+step("run aot_consumer_kernels" ${WORK_DIR}/aot_consumer/aot_consumer_kernels)
+message(STATUS "${step_output}")
 file(REMOVE_RECURSE ${WORK_DIR})

@@ -24,7 +24,8 @@ const char* const kUsage =
     "the same as a static library lib<prefix>.a), a C header <prefix>.h declaring the\n"
     "kernels (activations and energy, one step, K steps) with their buffer layouts, the\n"
     "helper header hamux_aot.h, and the params, embedded in the object or as .npy files.\n"
-    "A C program links the object with -lm alone: no LLVM, Eigen or hamux library.\n"
+    "A C program links the object with -lm alone: no LLVM, Eigen or hamux library\n"
+    "(with --kernels library: -lhamux_kernels -lstdc++ -lmvec -lm, see docs/aot.md).\n"
     "\n"
     "options:\n"
     "  -o, --output DIR     where to write the files (created if missing; required)\n"
@@ -35,6 +36,10 @@ const char* const kUsage =
     "                       the params.npz of hamux train) instead of the model's init\n"
     "  --prefix NAME        C prefix of every symbol (default: the model name)\n"
     "  --dtype T            float32 or float64: compile the model with this dtype instead\n"
+    "  --kernels MODE       loops (default): contractions as loops in the object, which\n"
+    "                       needs only libm; library: contractions call libhamux_kernels\n"
+    "                       (Eigen's GEMM) and math calls libmvec, as the JIT's kernels do:\n"
+    "                       JIT speed, for this machine's CPU\n"
     "  -h, --help           show this help\n";
 
 std::string read_file(const std::string& path) {
@@ -57,7 +62,7 @@ int run_compile(const std::vector<std::string>& raw) {
     if (a == "-o") a = "--output";
     else if (a.rfind("-o=", 0) == 0) a = "--output=" + a.substr(3);
   const ParsedArgs parsed =
-      parse_args(args, {"--output", "--target", "--cpu", "--params", "--prefix", "--dtype", "--load-params"}, kUsage);
+      parse_args(args, {"--output", "--target", "--cpu", "--params", "--prefix", "--dtype", "--load-params", "--kernels"}, kUsage);
   if (parsed.help) {
     std::cout << kUsage;
     return 0;
@@ -78,6 +83,10 @@ int run_compile(const std::vector<std::string>& raw) {
   if (params == "files") o.embed_params = false;
   else if (!params.empty() && params != "embed")
     throw UsageError("option '--params' expects embed or files, got '" + params + "'", kUsage);
+  const std::string kernels = opt("--kernels");
+  if (kernels == "library") o.kernels_library = true;
+  else if (!kernels.empty() && kernels != "loops")
+    throw UsageError("option '--kernels' expects loops or library, got '" + kernels + "'", kUsage);
   const std::string dtype = opt("--dtype");
   if (!dtype.empty() && dtype != "float32" && dtype != "float64")
     throw UsageError("option '--dtype' expects float32 or float64, got '" + dtype + "'", kUsage);

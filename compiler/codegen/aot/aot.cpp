@@ -33,8 +33,14 @@ std::string compile_program_aot(const Program& program, const std::string& funct
   const Target target(TargetChoice{options.triple, options.cpu, options.vector_width}, "aot");
   if (info) *info = {target.triple(), target.cpu(), target.features()};
   ObjectOptions o;
-  o.emit.contractions = Contractions::kLoops;
-  o.vector_math = false;  // the object needs nothing beyond libm
+  if (options.kernels_library) {
+    // What the JIT's build_object does (jit.cpp), with the JIT's default conv crossover.
+    o.emit.contractions = Contractions::kLibrary;
+    o.vector_math = true;
+  } else {
+    o.emit.contractions = Contractions::kLoops;
+    o.vector_math = false;  // the object needs nothing beyond libm
+  }
   o.extra = extra;
   return compile_to_object(program, function, target, o);
 }

@@ -1,10 +1,14 @@
 // compiler/codegen/aot/aot.h - ahead-of-time objects: a loop program as a self-contained
 // relocatable object for a chosen target.
 //
-// The object comes out of the same path as the JIT's (llvm/object.h), with every
-// contraction emitted as loops (Contractions::kLoops) and without libmvec, so its only
-// undefined symbols are libm/libc functions (tanhf, expf, memset ...) and a C program links
-// it with `cc main.c kernel.o -lm`. The HAM step kernel with its C header is built on top of
+// The object comes out of the same path as the JIT's (llvm/object.h). By default every
+// contraction is emitted as loops (Contractions::kLoops) and there is no libmvec, so its
+// only undefined symbols are libm/libc functions (tanhf, expf, memset ...) and a C program
+// links it with `cc main.c kernel.o -lm`. With `kernels_library` the object is the JIT's
+// kernel: contractions call the kernels library (codegen/kernels/kernels.h: Eigen's GEMM,
+// packed weights, im2col convolutions) and elementwise math calls libmvec, and a program
+// links it with `-lhamux_kernels -lstdc++ -lmvec -lm` (CMake: hamux::kernels), at the
+// speed of the JIT (docs/aot.md). The HAM step kernel with its C header is built on top of
 // this by step/aot_step.h (`hamux compile`).
 #pragma once
 
@@ -25,6 +29,9 @@ struct AotOptions {
   bool embed_params = true;  // step/aot_step.h: false: params as <prefix>_<name>.npy files beside the object
   std::string prefix;        // step/aot_step.h: C prefix of every symbol; empty: derived from the model name
   int vector_width = 0;      // bits (128, 256, 512); 0: the CPU's preferred width
+  // Contractions through the kernels library and math through libmvec, as the JIT's
+  // kernels (see above); false: a self-contained object that needs only libm.
+  bool kernels_library = false;
 };
 
 // What an object was compiled for (the resolved target, llvm/target.h).

@@ -6,6 +6,7 @@
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <algorithm>
@@ -122,33 +123,11 @@ struct Loaded {
   Kernel::Fn fn;
 };
 
-// Links the object into a fresh LLJIT session and returns the session and the kernel.
-Loaded load_object(const std::string& object, const Target& target) {
-  auto jtmb = check(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host");
-  jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto jit = check(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create(), "LLJIT");
-  auto& jd = jit->getMainJITDylib();
-  // libm (tanh, log1p ...) from the process; the contraction runtime by address, since an
-  // executable does not export its own symbols dynamically.
-  jd.addGenerator(check(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-                            jit->getDataLayout().getGlobalPrefix()),
-                        "process symbols"));
-  if (!vector_math_variants(vector_math_features(target)).empty())
-    jd.addGenerator(check(llvm::orc::DynamicLibrarySearchGenerator::Load(
-                              vector_math_library(), jit->getDataLayout().getGlobalPrefix()),
-                          "libmvec symbols"));
-  llvm::orc::SymbolMap rt;
-  auto def = [&](const char* name, void* fn) {
-    rt[jit->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn), llvm::JITSymbolFlags::Exported};
-  };
-  int n = 0;
-  const KernelSymbol* symbols = kernel_symbols(&n);
-  for (int i = 0; i < n; ++i) def(symbols[i].name, symbols[i].address);
-  check(jd.define(llvm::orc::absoluteSymbols(std::move(rt))), "runtime symbols");
-  check(jit->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object)), "loading the kernel object");
-  auto fn = check(jit->lookup(kFunctionName), "kernel lookup").toPtr<Kernel::Fn>();
-  auto prepare = check(jit->lookup(std::string(kFunctionName) + "_prepare"), "kernel lookup").toPtr<Kernel::PrepareFn>();
-  return {std::shared_ptr<void>(std::move(jit)), prepare, fn};
+// The kernel object linked into this process (with the kernels library and libmvec).
+Loaded load_object(const std::string& object) {
+  LinkedObject linked(object, /*kernels_library=*/true);
+  return {linked.session(), reinterpret_cast<Kernel::PrepareFn>(linked.lookup(std::string(kFunctionName) + "_prepare")),
+          reinterpret_cast<Kernel::Fn>(linked.lookup(kFunctionName))};
 }
 
 // The working-set budget for samples_per_call: half of this core's L2 cache (1 MiB when the
@@ -197,6 +176,41 @@ std::string key_text(const Program& program, const CompileOptions& options, cons
 
 }  // namespace
 
+LinkedObject::LinkedObject(const std::string& object, bool kernels_library) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto jtmb = check(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host");
+  jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto jit = check(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create(), "LLJIT");
+  auto& jd = jit->getMainJITDylib();
+  // libc and libm (tanh, log1p ...) from the process.
+  jd.addGenerator(check(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+                            jit->getDataLayout().getGlobalPrefix()),
+                        "process symbols"));
+  if (kernels_library) {
+    if (vector_math_available())
+      jd.addGenerator(check(llvm::orc::DynamicLibrarySearchGenerator::Load(
+                                vector_math_library(), jit->getDataLayout().getGlobalPrefix()),
+                            "libmvec symbols"));
+    // The kernels library by address: an executable does not export its own symbols
+    // dynamically.
+    llvm::orc::SymbolMap rt;
+    int n = 0;
+    const KernelSymbol* symbols = kernel_symbols(&n);
+    for (int i = 0; i < n; ++i)
+      rt[jit->mangleAndIntern(symbols[i].name)] = {llvm::orc::ExecutorAddr::fromPtr(symbols[i].address),
+                                                   llvm::JITSymbolFlags::Exported};
+    check(jd.define(llvm::orc::absoluteSymbols(std::move(rt))), "runtime symbols");
+  }
+  check(jit->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object)), "loading the object");
+  jit_ = jit.get();
+  session_ = std::shared_ptr<void>(std::move(jit));
+}
+
+void* LinkedObject::lookup(const std::string& symbol) const {
+  return check(static_cast<llvm::orc::LLJIT*>(jit_)->lookup(symbol), "symbol lookup").toPtr<void*>();
+}
+
 uint64_t kernel_key(const Program& program, const CompileOptions& options) {
   std::lock_guard<std::mutex> lock(g_mutex);
   return fnv1a(key_text(packed(program, options), options, jit_target(options)));
@@ -232,7 +246,7 @@ std::shared_ptr<const Kernel> compile(Program unpacked, const CompileOptions& op
     }
     if (e.result == CacheLookup::Hit) {
       try {
-        loaded = load_object(e.payload, target);
+        loaded = load_object(e.payload);
         ++g_stats.disk_hits;
       } catch (const Error&) {
         // Intact but unusable (written by a broken build, or not an object for this
@@ -246,7 +260,7 @@ std::shared_ptr<const Kernel> compile(Program unpacked, const CompileOptions& op
   if (!loaded) {
     const std::string object = build_object(program, key, dump, options, target);
     ++g_stats.compiled;
-    loaded = load_object(object, target);
+    loaded = load_object(object);
     if (!dir.empty()) cache_store(dir, key, digest, object);
   }
   auto k = std::make_shared<const Kernel>(std::move(program), loaded->prepare, loaded->fn, std::move(loaded->session),

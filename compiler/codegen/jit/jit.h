@@ -26,6 +26,7 @@
 #include <string>
 
 #include "codegen/jit/cache.h"
+#include "codegen/loops/pack_weights.h"
 #include "codegen/loops/program.h"
 #include "codegen/loops/small_einsums.h"
 
@@ -50,7 +51,7 @@ struct CompileOptions {
   int64_t conv_loops_max_channels = 32;
   // Shared GEMM operands of at least this many bytes are packed in the prologue, once per
   // prepare() (loops/pack_weights.h); negative: none (only to measure what it buys).
-  int64_t pack_min_bytes = 64 * 1024;
+  int64_t pack_min_bytes = kPackMinBytes;
   // For the callers that lower graphs before compiling them (StepKernel, evaluate): einsums
   // of at most this many multiply-adds per sample become fused sums (small_einsums.h); 0:
   // every einsum stays a contraction stage.
@@ -112,6 +113,22 @@ class Kernel {
 // the disk cache, or LLVM. A Prepared belongs to the kernel that made it. Throws
 // hamux::Error for an unknown CPU or vector width.
 std::shared_ptr<const Kernel> compile(Program program, const CompileOptions& options = {});
+
+// An object file linked into this process by an LLJIT session of its own, as a program
+// would link it: its undefined symbols resolve in the process (libc, libm) and, with
+// `kernels_library`, in libmvec and the kernels library (kernels/kernels.h). The JIT loads
+// its kernels this way; tests and benchmarks load AOT objects with it. Throws hamux::Error
+// when the object does not link or a symbol is missing.
+class LinkedObject {
+ public:
+  LinkedObject(const std::string& object, bool kernels_library);
+  void* lookup(const std::string& symbol) const;
+  std::shared_ptr<void> session() const { return session_; }  // keeps the code alive
+
+ private:
+  void* jit_ = nullptr;            // the llvm::orc::LLJIT that session_ owns
+  std::shared_ptr<void> session_;
+};
 
 // Counters since process start (for tests and diagnostics).
 struct CacheStats {

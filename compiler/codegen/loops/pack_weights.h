@@ -25,4 +25,8 @@ namespace hamux::codegen {
 // Returns how many einsum operands now read a packed buffer.
 int pack_weights(Program& p, int64_t min_bytes);
 
+// The default `min_bytes` (CompileOptions::pack_min_bytes; AOT objects on the kernels
+// library): smaller weights stay in the cache between calls and pack fast anyway.
+inline constexpr int64_t kPackMinBytes = 64 * 1024;
+
 }  // namespace hamux::codegen
