@@ -5,11 +5,13 @@
 #include <random>
 #include <set>
 
+#include "autodiff/grad.h"
 #include "codegen/loops/lower.h"
 #include "codegen/loops/pack_weights.h"
 #include "compare.h"
 #include "graph/builder.h"
 #include "hamux/error.h"
+#include "passes/simplify.h"
 
 namespace hamux::codegen {
 namespace {
@@ -215,6 +217,57 @@ TEST(JitVsInterpreter, LogSumExpOfInfinities) {
   EXPECT_EQ(got[0][0], -inf);
   EXPECT_EQ(got[0][1], inf);
   EXPECT_TRUE(std::isnan(got[0][2]));
+}
+
+// The softmax as the derivation makes it (the gradient of a logsumexp, simplified), and the
+// logsumexp itself: what a softmax layer's kernel computes.
+std::vector<NodePtr> softmax_and_logsumexp(const NodePtr& x) {
+  NodePtr lse = reduce(Op::LogSumExp, x, {1}, false);
+  return {passes::simplify(autodiff::grad(sum_all(lse), {x})[0]), lse};
+}
+
+TEST(JitVsInterpreter, SoftmaxOfInfinitiesAndLargeValues) {
+  // Lowered as exp(x - max) / sum (lower.cpp). Rows of -inf, with a +inf and with a NaN give
+  // the interpreter's NaNs and 0s (its logsumexp is -inf, +inf, NaN, and so is the kernel's); finite
+  // rows give the closed form exp(x_i - max) / sum_j exp(x_j - max) in long double. (Near the
+  // float64 limits that is more than the interpreter's exp(x - logsumexp(x)) gets right:
+  // for [1e300, 1e300, -1e300] it rounds logsumexp to 1e300 and answers 1, 1, 0.)
+  const double inf = std::numeric_limits<double>::infinity();
+  NodePtr x = input(0, "x", {5, 3}, DType::F64);
+  std::vector<NodePtr> out = softmax_and_logsumexp(x);
+  const std::vector<double> rows{-inf, -inf, -inf, 1, inf, 2, std::nan(""), 0, 1, 1e300, 1e300, -1e300, -2, 0.5, 3};
+  Tensor<double> v({1, 5, 3}, rows);
+  auto want = interp::evaluate<double>(out, {v}, {}, 1);
+  auto got = codegen::evaluate<double>(out, {v}, {}, 1);
+  for (int64_t e = 0; e < 9; ++e) {
+    if (std::isnan(want[0][e])) {
+      EXPECT_TRUE(std::isnan(got[0][e])) << "element " << e << ": " << got[0][e];
+    } else {
+      EXPECT_EQ(got[0][e], want[0][e]) << "element " << e;  // the 0s beside a +inf
+    }
+  }
+  EXPECT_TRUE(std::isnan(want[0][4]));
+  for (int r = 3; r < 5; ++r) {
+    long double m = std::max({rows[3 * r], rows[3 * r + 1], rows[3 * r + 2]}), s = 0;
+    for (int i = 0; i < 3; ++i) s += std::exp(static_cast<long double>(rows[3 * r + i]) - m);
+    for (int i = 0; i < 3; ++i)
+      EXPECT_NEAR(got[0][3 * r + i], static_cast<double>(std::exp(rows[3 * r + i] - m) / s), 4e-16) << "row " << r;
+  }
+  EXPECT_EQ(got[1][0], -inf);
+  EXPECT_EQ(got[1][1], inf);
+  EXPECT_TRUE(std::isnan(got[1][2]));
+  EXPECT_EQ(got[1][3], want[1][3]);
+  EXPECT_NEAR(got[1][4], want[1][4], 1e-15);
+}
+
+TEST(Lowering, ASoftmaxTakesOneExponentialPerElement) {
+  // The logsumexp's exponentials, divided by their sum, are the softmax: one exp in the
+  // whole program, not one for the sum and another for the softmax.
+  NodePtr x = input(0, "x", {4, 9}, DType::F32);
+  const std::string text = to_string(lower_graphs(softmax_and_logsumexp(x), DType::F32));
+  size_t exps = 0;
+  for (size_t at = text.find(" = exp "); at != std::string::npos; at = text.find(" = exp ", at + 1)) ++exps;
+  EXPECT_EQ(exps, 1u) << text;
 }
 
 TEST(Lowering, ElementwiseChainsFuseIntoOneStage) {

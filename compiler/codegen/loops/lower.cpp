@@ -13,19 +13,34 @@ namespace hamux::codegen {
 
 namespace {
 
-// logsumexp(x) = ms + log(sum(exp(x - ms))) with ms the slice max clamped to the finite
-// range: for a finite max this is the usual shift; for a max of -inf the sum is 0 and the
-// result -inf, for +inf it is +inf, and a NaN max propagates - the interpreter's answers.
-ir::NodePtr expand_logsumexp(const ir::NodePtr& x, const ir::Node& lse) {
+// logsumexp(x) = ms + log(s), s = sum(e), e = exp(x - ms), with ms the slice max clamped to
+// the finite range: for a finite max this is the usual shift; for a max of -inf the sum is 0
+// and the result -inf, for +inf it is +inf, and a NaN max propagates - the interpreter's
+// answers. `e` and `s` (keepdims) are kept for the softmax of the same x (below).
+struct ExpandedLogSumExp {
+  ir::NodePtr value, e, s;
+};
+ExpandedLogSumExp expand_logsumexp(const ir::NodePtr& x, const ir::Node& lse) {
   using namespace ir;
   const bool f32 = x->dtype == DType::F32;
   const double lo = f32 ? std::numeric_limits<float>::lowest() : std::numeric_limits<double>::lowest();
   const double hi = f32 ? std::numeric_limits<float>::max() : std::numeric_limits<double>::max();
   NodePtr m = reduce(Op::ReduceMax, x, lse.attrs.axes, true);
   NodePtr ms = binary(Op::Min, binary(Op::Max, m, constant(lo, x->dtype)), constant(hi, x->dtype));
-  NodePtr s = reduce(Op::Sum, unary(Op::Exp, sub(x, ms)), lse.attrs.axes, true);
+  NodePtr e = unary(Op::Exp, sub(x, ms));
+  NodePtr s = reduce(Op::Sum, e, lse.attrs.axes, true);
   NodePtr r = add(unary(Op::Log, s), ms);
-  return r->shape == lse.shape ? r : reshape(r, lse.shape);
+  return {r->shape == lse.shape ? r : reshape(r, lse.shape), e, s};
+}
+
+// The logsumexp L when `n` is exp(x - L) with L = logsumexp(x) broadcast back (the softmax,
+// which is what the gradient of a logsumexp is: every softmax layer's activation), else null.
+const ir::Node* softmax_of(const ir::Node& n) {
+  if (n.op != ir::Op::Exp || n.inputs[0]->op != ir::Op::Sub) return nullptr;
+  const ir::Node& diff = *n.inputs[0];
+  const ir::Node* l = diff.inputs[1].get();
+  while (l->op == ir::Op::Broadcast || l->op == ir::Op::Reshape) l = l->inputs[0].get();
+  return l->op == ir::Op::LogSumExp && l->inputs[0] == diff.inputs[0] ? l : nullptr;
 }
 
 }  // namespace
@@ -39,6 +54,7 @@ Lowerer::Lowerer(Program& program, const std::vector<ir::NodePtr>& roots, int64_
   for (const ir::Node* n : order)
     for (const ir::NodePtr& in : n->inputs) owner[in.get()] = in;
   // Rewrite bottom-up, keeping sharing: a node is rebuilt only when an input changed.
+  std::unordered_map<const ir::Node*, std::pair<ir::NodePtr, ir::NodePtr>> expanded_lse;  // e, s
   for (const ir::Node* n : order) {
     std::vector<ir::NodePtr> ins;
     bool changed = false;
@@ -47,8 +63,17 @@ Lowerer::Lowerer(Program& program, const std::vector<ir::NodePtr>& roots, int64_
       changed = changed || ins.back() != in;
     }
     ir::NodePtr out;
-    if (n->op == ir::Op::LogSumExp) out = expand_logsumexp(ins[0], *n);
-    else if (n->op == ir::Op::Add) out = merge_einsum_sum(ins[0], ins[1]);  // null: no merge
+    const ir::Node* softmax_lse = softmax_of(*n);
+    if (n->op == ir::Op::LogSumExp) {
+      ExpandedLogSumExp x = expand_logsumexp(ins[0], *n);
+      expanded_lse[n] = {x.e, x.s};
+      out = x.value;
+    } else if (softmax_lse && expanded_lse.count(softmax_lse)) {
+      // exp(x - logsumexp(x)) = e / s with the logsumexp's own e = exp(x - ms) and s = sum(e):
+      // one exponential per element instead of two (the logsumexp's sum and the softmax).
+      const auto& [e, s] = expanded_lse.at(softmax_lse);
+      out = ir::div(e, s);
+    } else if (n->op == ir::Op::Add) out = merge_einsum_sum(ins[0], ins[1]);  // null: no merge
     else if (n->op == ir::Op::Einsum) out = small_einsum_as_sum(*n, ins, small_einsum_work);  // null: a call
     if (!out) out = changed ? ir::make(n->op, ins, n->attrs) : owner.at(n);
     rewritten_[n] = out;
