@@ -700,6 +700,12 @@ void emit_conv(Fn& fn, const ConvDesc& c, const VectorShape& vs) {
 
 }  // namespace
 
+bool has_contraction_loops(const llvm::Module& m) {
+  for (const llvm::Function& f : m)
+    if (f.getName().starts_with(kEinsumLoopsPrefix) || f.getName().starts_with(kConvLoopsPrefix)) return true;
+  return false;
+}
+
 llvm::Function* emit_einsum_loops(llvm::Module& m, const std::string& name, llvm::Type* real, const EinsumPlan& plan,
                                   const Target& target, const VectorShape& vs) {
   Fn fn(m, name, real, 1 + static_cast<int>(plan.ops.size()), target);

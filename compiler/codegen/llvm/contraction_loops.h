@@ -44,6 +44,13 @@ class Type;
 
 namespace hamux::codegen {
 
+// The names the emitter gives these functions: a prefix and a number.
+inline constexpr const char* kEinsumLoopsPrefix = "hamux_einsum_loops_";
+inline constexpr const char* kConvLoopsPrefix = "hamux_conv_loops_";
+// Does `m` hold contraction loops emitted by the two functions below (object.cpp gives such
+// modules the full optimisation pipeline)?
+bool has_contraction_loops(const llvm::Module& m);
+
 // void name(int64_t nb, real* out, const real* op0, const real* op1 ...): the einsum of
 // `plan` on a slice of nb samples, as an internal function of `m` annotated for `target`
 // (so that it can be inlined into the kernel).

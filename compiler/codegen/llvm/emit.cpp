@@ -573,7 +573,7 @@ class Emitter {
     if (s.kind == StageKind::Pack) return pack(s);
     if (options_.contractions == Contractions::kLoops) {
       if (s.operand >= 0) HAMUX_INTERNAL("a packed operand in a kernel without the kernels library");
-      llvm::Function* f = emit_einsum_loops(m_, "hamux_einsum_loops_" + std::to_string(loop_functions_++), t_, plan,
+      llvm::Function* f = emit_einsum_loops(m_, kEinsumLoopsPrefix + std::to_string(loop_functions_++), t_, plan,
                                             target_, vector_shape());
       std::vector<Value*> ptrs{slice_start(s.out)};
       for (int a : s.args) ptrs.push_back(slice_start(a));
@@ -661,7 +661,7 @@ class Emitter {
     const hamux_conv_plan& c = s.conv;
     if (options_.contractions == Contractions::kLoops ||
         conv_loops_for_jit(c, static_cast<int>(p_.element_bytes()), vector_shape(), options_.conv_loops_max_channels)) {
-      llvm::Function* f = emit_conv_loops(m_, "hamux_conv_loops_" + std::to_string(loop_functions_++), t_, c, target_,
+      llvm::Function* f = emit_conv_loops(m_, kConvLoopsPrefix + std::to_string(loop_functions_++), t_, c, target_,
                                           vector_shape());
       call_loops(f, {slice_start(s.out), slice_start(s.args[0]), slice_start(s.args[1])});
       return;

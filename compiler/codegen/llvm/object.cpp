@@ -6,9 +6,13 @@
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/CommandLine.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
+#include <mutex>
+
+#include "codegen/llvm/contraction_loops.h"
 #include "codegen/llvm/vector_math.h"
 #include "graph/internal_error.h"
 
@@ -33,6 +37,14 @@ std::string emit_file(llvm::Module& m, llvm::TargetMachine& tm, llvm::CodeGenFil
   return std::string(buf.begin(), buf.end());
 }
 
+// Sets LLVM's boolean command-line option `name` (both used here are cl::opt<bool> in
+// LLVM 19, the only version hamux builds with); an option this LLVM does not have is left.
+void set_llvm_flag(const char* name, bool value) {
+  llvm::StringMap<llvm::cl::Option*>& options = llvm::cl::getRegisteredOptions();
+  auto it = options.find(name);
+  if (it != options.end()) static_cast<llvm::cl::opt<bool>*>(it->second)->setValue(value);
+}
+
 }  // namespace
 
 std::string vector_math_features(const Target& target) {
@@ -42,7 +54,10 @@ std::string vector_math_features(const Target& target) {
   return f;
 }
 
-void optimise_o3(llvm::Module& m, llvm::TargetMachine& tm, const std::string& vector_math_features, bool parts) {
+void optimise(llvm::Module& m, llvm::TargetMachine& tm, const std::string& vector_math_features, bool parts,
+              Pipeline pipeline) {
+  const llvm::OptimizationLevel level =
+      pipeline == Pipeline::kFull ? llvm::OptimizationLevel::O3 : llvm::OptimizationLevel::O2;
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -59,18 +74,18 @@ void optimise_o3(llvm::Module& m, llvm::TargetMachine& tm, const std::string& ve
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   if (!parts) {
-    pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+    pb.buildPerModuleDefaultPipeline(level).run(m, mam);
     return;
   }
-  // A split program (many never-inlined parts): each function through O3's function
-  // simplification, then O3's optimisation pipeline (vectorisers, unrolling). What this
+  // A split program (many never-inlined parts): each function through the level's function
+  // simplification, then its optimisation pipeline (vectorisers, unrolling). What this
   // leaves out is the interprocedural simplification (inliner, IPSCCP, called-value
   // propagation, function attributes), which has nothing to inline or propagate here and
   // grows faster than linearly with the number of parts and their pointer arguments.
   llvm::ModulePassManager mpm;
   mpm.addPass(llvm::createModuleToFunctionPassAdaptor(
-      pb.buildFunctionSimplificationPipeline(llvm::OptimizationLevel::O3, llvm::ThinOrFullLTOPhase::None)));
-  mpm.addPass(pb.buildModuleOptimizationPipeline(llvm::OptimizationLevel::O3, llvm::ThinOrFullLTOPhase::None));
+      pb.buildFunctionSimplificationPipeline(level, llvm::ThinOrFullLTOPhase::None)));
+  mpm.addPass(pb.buildModuleOptimizationPipeline(level, llvm::ThinOrFullLTOPhase::None));
   mpm.run(m, mam);
 }
 
@@ -81,7 +96,15 @@ std::string compile_to_object(const Program& program, const std::string& functio
   std::unique_ptr<llvm::Module> m = emit_module(program, ctx, function, target, options.emit);
   if (options.extra) options.extra(*m);
   if (wants("ir")) options.write("ir", module_text(*m));
-  optimise_o3(*m, target.machine(), options.vector_math ? vector_math_features(target) : "", is_split(program));
+  const Pipeline pipeline = has_contraction_loops(*m) ? Pipeline::kFull : Pipeline::kLight;
+  // GVN's memory dependences and loop strength reduction can only be switched by LLVM's
+  // command-line options, which are process-wide: they are set for each compile, under a
+  // lock, so that compiles in other threads (the JIT's and `hamux compile`'s) do not race.
+  static std::mutex options_mutex;
+  std::lock_guard<std::mutex> lock(options_mutex);
+  set_llvm_flag("enable-gvn-memdep", pipeline == Pipeline::kFull);
+  set_llvm_flag("disable-lsr", pipeline == Pipeline::kLight);
+  optimise(*m, target.machine(), options.vector_math ? vector_math_features(target) : "", is_split(program), pipeline);
   if (wants("opt-ir")) options.write("opt-ir", module_text(*m));
   if (wants("asm")) options.write("asm", emit_file(*m, target.machine(), llvm::CodeGenFileType::AssemblyFile));
   return emit_file(*m, target.machine(), llvm::CodeGenFileType::ObjectFile);

@@ -1,6 +1,6 @@
 // compiler/codegen/llvm/object.h - the one `compile to object` path of the JIT and the AOT.
 //
-//   program --emit_module (emit.h)--> LLVM module --[extra]--> O3 --> relocatable object
+//   program --emit_module (emit.h)--> LLVM module --[extra]--> O3/O2 --> relocatable object
 //
 // for a Target (target.h). The JIT (jit/jit.h) loads the object into an ORC session and
 // keeps it in its caches; `hamux compile` (aot/aot.h) writes it out. The pipeline is the
@@ -41,9 +41,19 @@ std::string compile_to_object(const Program& program, const std::string& functio
 // CPU's): "+sse4.2,+avx2" or a part of it.
 std::string vector_math_features(const Target& target);
 
-// Runs LLVM's default O3 pipeline for `tm`; with `vector_math_features` non-empty the
-// vectoriser may call libmvec's variants for those features. With `parts` (a split
-// program, emit.h), O3 without its interprocedural simplification.
-void optimise_o3(llvm::Module& m, llvm::TargetMachine& tm, const std::string& vector_math_features, bool parts);
+// Which optimisation a module gets (compile_to_object chooses; docs/codegen.md, "Compile
+// time"). kFull: LLVM's O3, and the backend with loop strength reduction: for modules with
+// emitted contraction loops (contraction_loops.h), which are their kernels' hot code. kLight:
+// O2, GVN without memory dependences, no loop strength reduction: for modules whose
+// contractions all call the kernels library, where the three cost 30-40% of the compile
+// time and buy no step time.
+enum class Pipeline { kFull, kLight };
+
+// Runs LLVM's default O3 (kFull) or O2 (kLight) pipeline for `tm`; with
+// `vector_math_features` non-empty the vectoriser may call libmvec's variants for those
+// features. With `parts` (a split program, emit.h), the pipeline without its
+// interprocedural simplification.
+void optimise(llvm::Module& m, llvm::TargetMachine& tm, const std::string& vector_math_features, bool parts,
+              Pipeline pipeline);
 
 }  // namespace hamux::codegen
