@@ -345,10 +345,18 @@ class Emitter {
     iv->addIncoming(lo, pre);
     b_.CreateCondBr(b_.CreateICmpSLT(iv, hi), inner, exit);
     b_.SetInsertPoint(inner);
+    const int64_t math_before = math_calls_;
     body(iv);
+    const bool calls_math = math_calls_ > math_before;
     iv->addIncoming(b_.CreateAdd(iv, b_.getInt64(1), "", true, true), b_.GetInsertBlock());
     llvm::BranchInst* latch = b_.CreateBr(head);
-    if (scalar || short_trip_count(lo, hi)) latch->setMetadata(llvm::LLVMContext::MD_loop, scalar_loop_md(scalar));
+    const int64_t trips = static_trip_count(lo, hi);
+    if (scalar) {
+      latch->setMetadata(llvm::LLVMContext::MD_loop, scalar_loop_md(true));
+    } else if (trips >= 0 && trips < 16) {
+      const bool vector_calls = calls_math && options_.vector_math && trips >= 4;
+      latch->setMetadata(llvm::LLVMContext::MD_loop, vector_calls ? vectorised_loop_md() : scalar_loop_md(false));
+    }
     b_.SetInsertPoint(exit);
   }
 
@@ -356,11 +364,30 @@ class Emitter {
   // nothing from the loop vectoriser - its vector body would hardly run - but each
   // vectorised loop brings a vector body, a remainder loop and runtime checks, and machine
   // code generation time grows with all of that. Such loops are left scalar (the unroller
-  // and the SLP vectoriser still see them).
-  static bool short_trip_count(Value* lo, Value* hi) {
+  // and the SLP vectoriser still see them), except those of at least 4 iterations that call
+  // exp, tanh, log ...: with libmvec one vector call replaces 4-8 scalar ones (readme's
+  // softmax rows of 8 and 9: 17 scalar expf calls per step were a fifth of its step time),
+  // and they are vectorised though the vectoriser's cost model would not for so few
+  // iterations. -1: not a constant trip count.
+  static int64_t static_trip_count(Value* lo, Value* hi) {
     auto* l = llvm::dyn_cast<llvm::ConstantInt>(lo);
     auto* h = llvm::dyn_cast<llvm::ConstantInt>(hi);
-    return l && h && h->getSExtValue() - l->getSExtValue() < 16;
+    return l && h ? std::max<int64_t>(h->getSExtValue() - l->getSExtValue(), 0) : -1;
+  }
+  llvm::MDNode* vectorised_loop_md() {
+    auto* i1 = llvm::Type::getInt1Ty(ctx_);
+    auto* i32 = llvm::Type::getInt32Ty(ctx_);
+    llvm::Metadata* enable[] = {llvm::MDString::get(ctx_, "llvm.loop.vectorize.enable"),
+                                llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(i1, 1))};
+    llvm::Metadata* interleave[] = {llvm::MDString::get(ctx_, "llvm.loop.interleave.count"),
+                                    llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(i32, 1))};
+    // Not unrolled first: the full unroller runs before the vectoriser and would leave it
+    // nothing to vectorise.
+    llvm::Metadata* no_unroll = llvm::MDNode::get(ctx_, {llvm::MDString::get(ctx_, "llvm.loop.unroll.disable")});
+    llvm::MDNode* md = llvm::MDNode::getDistinct(
+        ctx_, {nullptr, llvm::MDNode::get(ctx_, enable), llvm::MDNode::get(ctx_, interleave), no_unroll});
+    md->replaceOperandWith(0, md);
+    return md;
   }
   llvm::MDNode* scalar_loop_md(bool no_unroll) {
     // A distinct self-referencing node per loop, as LLVM's loop metadata requires.
@@ -685,8 +712,14 @@ class Emitter {
     }
     return c;
   }
-  Value* call(const char* name, Value* x) { return b_.CreateCall(libm(name), {x}); }
-  Value* intr(llvm::Intrinsic::ID id, Value* x) { return b_.CreateUnaryIntrinsic(id, x); }
+  Value* call(const char* name, Value* x) {
+    ++math_calls_;
+    return b_.CreateCall(libm(name), {x});
+  }
+  Value* intr(llvm::Intrinsic::ID id, Value* x) {
+    if (id == llvm::Intrinsic::exp || id == llvm::Intrinsic::log) ++math_calls_;
+    return b_.CreateUnaryIntrinsic(id, x);
+  }
   Value* c(double v) { return llvm::ConstantFP::get(t_, v); }
   Value* flag(Value* cond) { return b_.CreateSelect(cond, c(1.0), c(0.0)); }
 
@@ -799,6 +832,7 @@ class Emitter {
   EmitOptions options_;
   std::optional<VectorShape> vs_;  // of the target, seen from the kernel's functions
   int loop_functions_ = 0;         // contraction loop functions emitted so far
+  int64_t math_calls_ = 0;         // calls of exp, log, tanh ... emitted so far (loop() looks)
   int parts_ = 0;                  // functions of stages() emitted so far
   bool in_parts_ = false;          // stages() emits parts (with_noalias_buffers)
   llvm::Type *t_, *i64_, *ptr_;

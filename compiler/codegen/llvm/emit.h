@@ -43,6 +43,9 @@ enum class Contractions {
 struct EmitOptions {
   Contractions contractions = Contractions::kLibrary;
   int64_t conv_loops_max_channels = 32;  // kLibrary: CompileOptions::conv_loops_max_channels
+  // The optimiser knows vector variants of exp, tanh, log ... (vector_math.h): short loops
+  // that call them are vectorised too (Emitter::loop). Set by compile_to_object.
+  bool vector_math = false;
 };
 
 // A program whose prologue, body or epilogue has more than kSplitAbove stages is emitted

@@ -93,7 +93,10 @@ std::string compile_to_object(const Program& program, const std::string& functio
                               const ObjectOptions& options) {
   auto wants = [&](const char* kind) { return options.wants && options.write && options.wants(kind); };
   llvm::LLVMContext ctx;
-  std::unique_ptr<llvm::Module> m = emit_module(program, ctx, function, target, options.emit);
+  const std::string math = options.vector_math ? vector_math_features(target) : "";
+  EmitOptions emit = options.emit;
+  emit.vector_math = !vector_math_variants(math).empty();
+  std::unique_ptr<llvm::Module> m = emit_module(program, ctx, function, target, emit);
   if (options.extra) options.extra(*m);
   if (wants("ir")) options.write("ir", module_text(*m));
   const Pipeline pipeline = has_contraction_loops(*m) ? Pipeline::kFull : Pipeline::kLight;
@@ -104,7 +107,7 @@ std::string compile_to_object(const Program& program, const std::string& functio
   std::lock_guard<std::mutex> lock(options_mutex);
   set_llvm_flag("enable-gvn-memdep", pipeline == Pipeline::kFull);
   set_llvm_flag("disable-lsr", pipeline == Pipeline::kLight);
-  optimise(*m, target.machine(), options.vector_math ? vector_math_features(target) : "", is_split(program), pipeline);
+  optimise(*m, target.machine(), math, is_split(program), pipeline);
   if (wants("opt-ir")) options.write("opt-ir", module_text(*m));
   if (wants("asm")) options.write("asm", emit_file(*m, target.machine(), llvm::CodeGenFileType::AssemblyFile));
   return emit_file(*m, target.machine(), llvm::CodeGenFileType::ObjectFile);
