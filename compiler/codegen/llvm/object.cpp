@@ -2,6 +2,8 @@
 #include "codegen/llvm/object.h"
 
 #include <llvm/Analysis/TargetLibraryInfo.h>
+#include <llvm/IR/DiagnosticHandler.h>
+#include <llvm/IR/DiagnosticInfo.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
@@ -44,6 +46,16 @@ void set_llvm_flag(const char* name, bool value) {
   auto it = options.find(name);
   if (it != options.end()) static_cast<llvm::cl::opt<bool>*>(it->second)->setValue(value);
 }
+
+// The emitter asks for some short loops to be vectorised (Emitter::loop: those calling exp,
+// log, tanh ...); one the vectoriser cannot do stays a scalar loop, as it was without the
+// hint, but LLVM would print "loop not vectorized" on stderr for it - not the user's concern.
+// Every other diagnostic goes to LLVM's default handler.
+struct QuietVectoriserHints : llvm::DiagnosticHandler {
+  bool handleDiagnostics(const llvm::DiagnosticInfo& di) override {
+    return di.getKind() == llvm::DK_OptimizationFailure;  // true: handled (dropped)
+  }
+};
 
 }  // namespace
 
@@ -93,6 +105,7 @@ std::string compile_to_object(const Program& program, const std::string& functio
                               const ObjectOptions& options) {
   auto wants = [&](const char* kind) { return options.wants && options.write && options.wants(kind); };
   llvm::LLVMContext ctx;
+  ctx.setDiagnosticHandler(std::make_unique<QuietVectoriserHints>());
   const std::string math = options.vector_math ? vector_math_features(target) : "";
   EmitOptions emit = options.emit;
   emit.vector_math = !vector_math_variants(math).empty();
