@@ -7,6 +7,7 @@
 #include <string>
 
 #include "codegen/jit/jit.h"
+#include "support/flush_subnormals.h"
 #include "step/aot_step.h"
 
 namespace hamux::bench {
@@ -58,6 +59,7 @@ class Aot : public AotStep {
       slots[slot(p.params.at(pd.name))] = const_cast<float*>(w_.params.at(pd.name).data.data());
     for (const codegen::Buffer& b : p.buffers)
       if (b.kind == codegen::BufferKind::Output && b.name == "energy") slots[b.external] = energy.data();
+    FlushSubnormals flush;  // as the header's _run_slice does
     Block shared(p.shared_bytes), ws(p.workspace_bytes(std::min(block_, end - begin)));
     prepare_(slots.data(), shared.p);
     for (int64_t b0 = begin; b0 < end; b0 += block_)

@@ -19,6 +19,26 @@ extern "C" {
 
 #define HAMUX_AOT_ROUND64(bytes) ((((int64_t)(bytes)) + 63) / 64 * 64)
 
+/* Subnormal floats flushed to zero while a kernel runs, as the JIT's kernels run (XLA's
+ * default too): a state that decays towards 0 would otherwise reach the subnormal range,
+ * where every operation costs ~100 cycles. The generated <prefix>_run_slice calls the first
+ * before its kernel calls and the second, with what the first returned, after them. x86
+ * only (the SSE control word: flush-to-zero and denormals-are-zero); elsewhere, or with
+ * HAMUX_AOT_KEEP_SUBNORMALS defined before the header, the floating-point environment is
+ * left as the caller set it. */
+#if (defined(__x86_64__) || defined(__SSE__)) && !defined(HAMUX_AOT_KEEP_SUBNORMALS)
+#include <xmmintrin.h>
+static inline unsigned hamux_aot_flush_subnormals(void) {
+  const unsigned saved = _mm_getcsr();
+  _mm_setcsr(saved | 0x8040u);
+  return saved;
+}
+static inline void hamux_aot_restore_fp(unsigned saved) { _mm_setcsr(saved); }
+#else
+static inline unsigned hamux_aot_flush_subnormals(void) { return 0; }
+static inline void hamux_aot_restore_fp(unsigned saved) { (void)saved; }
+#endif
+
 /* `bytes` of 64-byte aligned memory, or NULL; release with hamux_aot_free. Portable C:
  * over-allocates with malloc and keeps the original pointer just below the aligned one. */
 static inline void* hamux_aot_alloc(size_t bytes) {

@@ -109,6 +109,22 @@ INSTANTIATE_TEST_SUITE_P(ContractModels, CDriver, ::testing::ValuesIn(contract_m
                            return i.param.substr(0, i.param.find('.'));
                          });
 
+// Subnormal states are flushed to zero in the kernel as in the JIT (hamux_aot.h): x <- x - r x
+// on an identity neuron takes 1e-39 and 2e-39 (float32 subnormals) to 0, not to 5e-40 and
+// 1e-39, and the driver's check that its control word came back (exit status 3) passes.
+TEST(CDriverSubnormals, FlushedToZeroAsInTheJit) {
+  const Model m = parse_model(R"({"hamux": "1", "neurons": {"a": {"shape": [4], "lagrangian": "identity"}}})",
+                              "subnormal.json", ".");
+  Case<float> c;
+  c.x = {{1e-39f, 2e-39f, 1.0f, 0.5f}};
+  c.mask = {{1, 1, 1, 1}};
+  const Outcome<float> aot = run_driver<float>(m, true, c, 0.5, 1);
+  const Outcome<float> jit = run_jit<float>(m, c, 0.5, 1);
+  ASSERT_EQ(aot.x.size(), 1u);
+  EXPECT_EQ(aot.x[0], (std::vector<float>{0.0f, 0.0f, 0.5f, 0.25f}));
+  EXPECT_EQ(aot.x[0], jit.x[0]);
+}
+
 TEST(CDriverFiles, ParamsFromNpyFiles) {
   check_driver<double>(model_as("custom_energies.json", ""), false, kTolF64);
   check_driver<float>(model_as("readme.json", ""), false, kTolF32);

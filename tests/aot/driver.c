@@ -5,7 +5,8 @@
  * IN holds, as raw reals of the model's dtype, x[i] ([BATCH, size_i]) for every neuron,
  * then mask[i] ([size_i]) for every neuron. OUT receives x[i], xhat[i] for every neuron,
  * then the energies ([BATCH]) after STEPS Euler steps of size DT. PARAMS_DIR is where
- * the .npy params are when the kernel was compiled with --params files. */
+ * the .npy params are when the kernel was compiled with --params files. Exit status 3: the
+ * kernel's wrappers did not give the caller's floating-point control word back. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,15 @@ int main(int argc, char** argv) {
 #if !M_PARAMS_EMBEDDED
   if (argc < 7 || m_load_params(argv[6], a.params) != 0) return 1;
 #endif
+#if defined(__x86_64__) || defined(__SSE__)
+  {
+    const unsigned before = _mm_getcsr();
+    m_steps(&a, batch, dt, steps);
+    if (_mm_getcsr() != before) return 3;
+  }
+#else
   m_steps(&a, batch, dt, steps);
+#endif
   FILE* out = fopen(argv[2], "wb");
   if (!out) return 1;
   for (int i = 0; i < M_NUM_NEURONS; ++i) {
