@@ -260,6 +260,19 @@ TEST(JitVsInterpreter, SoftmaxOfInfinitiesAndLargeValues) {
   EXPECT_NEAR(got[1][4], want[1][4], 1e-15);
 }
 
+TEST(JitVsInterpreter, ExpOfXMinusALogSumExpLinedUpWithOtherElementsIsNotASoftmax) {
+  // exp(x_ij - logsumexp_k(x_jk)): the row logsumexps reshaped to [1, 3], so broadcast down
+  // the columns; the lowering must not take it for the softmax exp(x_ij - logsumexp_k(x_ik)).
+  NodePtr x = input(0, "x", {3, 3}, DType::F64);
+  NodePtr lse = reduce(Op::LogSumExp, x, {1}, false);
+  NodePtr across = unary(Op::Exp, sub(x, broadcast_to(reshape(lse, {1, 3}), {3, 3})));
+  NodePtr along = unary(Op::Exp, sub(x, broadcast_to(reshape(lse, {3, 1}), {3, 3})));
+  Tensor<double> v({1, 3, 3}, {0.1, -2, 3, 1.5, 0.2, -0.7, 2.5, 1, -1});
+  const std::vector<NodePtr> out{across, along};
+  testing::expect_close(codegen::evaluate<double>(out, {v}, {}, 1), interp::evaluate<double>(out, {v}, {}, 1), 1e-14,
+                        "exp(x - logsumexp)");
+}
+
 TEST(Lowering, ASoftmaxTakesOneExponentialPerElement) {
   // The logsumexp's exponentials, divided by their sum, are the softmax: one exp in the
   // whole program, not one for the sum and another for the softmax.

@@ -33,14 +33,21 @@ ExpandedLogSumExp expand_logsumexp(const ir::NodePtr& x, const ir::Node& lse) {
   return {r->shape == lse.shape ? r : reshape(r, lse.shape), e, s};
 }
 
-// The logsumexp L when `n` is exp(x - L) with L = logsumexp(x) broadcast back (the softmax,
-// which is what the gradient of a logsumexp is: every softmax layer's activation), else null.
+// The logsumexp L when `n` is exp(x - L) with L = logsumexp(x) broadcast back along the
+// axes it reduced (the softmax, which is what the gradient of a logsumexp is: every softmax
+// layer's activation), else null. L may be reshaped to its keepdims shape first; a reshape
+// to any other shape would line the values up with other elements of x, which is not it.
 const ir::Node* softmax_of(const ir::Node& n) {
-  if (n.op != ir::Op::Exp || n.inputs[0]->op != ir::Op::Sub) return nullptr;
+  using ir::Op;
+  if (n.op != Op::Exp || n.inputs[0]->op != Op::Sub) return nullptr;
   const ir::Node& diff = *n.inputs[0];
-  const ir::Node* l = diff.inputs[1].get();
-  while (l->op == ir::Op::Broadcast || l->op == ir::Op::Reshape) l = l->inputs[0].get();
-  return l->op == ir::Op::LogSumExp && l->inputs[0] == diff.inputs[0] ? l : nullptr;
+  const ir::Node* kept = diff.inputs[1].get();  // L in its keepdims shape
+  if (kept->op == Op::Broadcast) kept = kept->inputs[0].get();
+  const ir::Node* l = kept->op == Op::Reshape ? kept->inputs[0].get() : kept;
+  if (l->op != Op::LogSumExp || l->inputs[0] != diff.inputs[0]) return nullptr;
+  Shape keep = l->inputs[0]->shape;
+  for (int64_t a : l->attrs.axes) keep[static_cast<size_t>(a)] = 1;
+  return kept->shape == keep ? l : nullptr;
 }
 
 }  // namespace
