@@ -66,16 +66,20 @@ class Integrator {
       copy_into(prev_x, d_.x);
       prev_e = d_.energy;
       call(dt, k);
-      if (k > 1 && (!all_finite() || !within_state_bound())) {
-        for (size_t i = 0; i < prev_x.size(); ++i) std::copy(prev_x[i].begin(), prev_x[i].end(), d_.x[i].begin());
-        for (int64_t j = 1; j <= k; ++j) {
-          call(dt, 1);
-          check_finite(step + j);
-          check_state_bound(step + j);
+      // One scan of the states when they are fine; the checks that name the element and the
+      // step only when they are not.
+      if (!all_finite() || !within_state_bound()) {
+        if (k > 1) {
+          for (size_t i = 0; i < prev_x.size(); ++i) std::copy(prev_x[i].begin(), prev_x[i].end(), d_.x[i].begin());
+          for (int64_t j = 1; j <= k; ++j) {
+            call(dt, 1);
+            check_finite(step + j);
+            check_state_bound(step + j);
+          }
         }
+        check_finite(step + k);
+        check_state_bound(step + k);
       }
-      check_finite(step + k);
-      check_state_bound(step + k);
       // Without the guard a NaN or inf energy stops the run; the guard retries it (below).
       if (b_.energy && !o_.energy_guard) check_energy_finite(step + k);
       if (o_.energy_guard) {
