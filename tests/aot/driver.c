@@ -59,5 +59,16 @@ int main(int argc, char** argv) {
     fwrite(a.xhat[i], sizeof(m_real), n, out);
   }
   fwrite(a.energy, sizeof(m_real), (size_t)batch, out);
+  /* Everything released (a sanitizer build links this with LeakSanitizer). */
+  for (int i = 0; i < M_NUM_NEURONS; ++i) {
+    free(a.x[i]);
+    free(a.xhat[i]);
+    free((void*)a.mask[i]);
+  }
+  free(a.energy);
+  hamux_aot_free(a.workspace);
+#if !M_PARAMS_EMBEDDED
+  m_free_params(a.params);
+#endif
   return fclose(out) == 0 ? 0 : 1;
 }
