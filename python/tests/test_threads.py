@@ -144,7 +144,10 @@ def test_keyboard_interrupt_stops_a_long_run_cleanly(readme, default_sigint):
 
 def test_sigint_stops_a_run_in_a_subprocess():
     script = textwrap.dedent(f"""
-        import sys, hamuxc
+        import signal, sys, hamuxc
+        # Python's own Ctrl-C handler even when this process inherited SIGINT ignored (a
+        # job started in the background by a non-interactive shell), as a terminal gives it.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         m = hamuxc.load({model_path('readme')!r})
         s = m.normal(2, 1)
         def started(done, total):
