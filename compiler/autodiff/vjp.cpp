@@ -29,16 +29,9 @@ constexpr double kSqrtGuard = 1e-30;
 NodePtr k(double v, const NodePtr& like) { return ir::scalar_like(v, like); }
 NodePtr op1(Op op, const NodePtr& x) { return ir::make(op, {x}); }
 
-// Shape of a reduction's input with the reduced axes kept as size 1.
-Shape keep_shape(const NodePtr& n) {
-  Shape s = n->inputs[0]->shape;
-  for (int64_t a : n->attrs.axes) s[a] = 1;
-  return s;
-}
-
 // A reduction output (or its cotangent) spread back over the input's shape.
 NodePtr unreduce(const NodePtr& v, const NodePtr& n) {
-  return ir::broadcast_to(ir::reshape(v, keep_shape(n)), n->inputs[0]->shape);
+  return ir::broadcast_to(ir::reshape(v, ir::keepdims_shape(*n)), n->inputs[0]->shape);
 }
 
 // Gradient of Broadcast: sum over the axes broadcasting created, back to `s`.
@@ -194,7 +187,7 @@ std::vector<NodePtr> vjp_rule(const NodePtr& n, const NodePtr& g, const std::vec
         // Split g evenly among the elements that attain the maximum.
         NodePtr mask = binary(Op::Equal, x, unreduce(n, n));
         NodePtr count = reduce(Op::Sum, mask, n->attrs.axes, /*keepdims=*/true);
-        out[0] = mul(broadcast_to(div(reshape(g, keep_shape(n)), count), x->shape), mask);
+        out[0] = mul(broadcast_to(div(reshape(g, ir::keepdims_shape(*n)), count), x->shape), mask);
       }
       break;
     case Op::LogSumExp:

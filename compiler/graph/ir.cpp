@@ -355,6 +355,12 @@ uint64_t hash_with_inputs(const Node& n, const std::vector<NodePtr>& inputs) {
 
 bool attrs_equal(const Attrs& a, const Attrs& b) { return same_attrs(a, b); }
 
+Shape keepdims_shape(const Node& reduction) {
+  Shape s = reduction.inputs.at(0)->shape;
+  for (int64_t a : reduction.attrs.axes) s[static_cast<size_t>(a)] = 1;
+  return s;
+}
+
 bool structurally_equal(const NodePtr& a, const NodePtr& b) {
   if (a == b) return true;
   if (!a || !b) return false;

@@ -130,6 +130,10 @@ uint64_t hash_with_inputs(const Node& n, const std::vector<NodePtr>& inputs);
 // Equality of attributes as structurally_equal compares them (constants bitwise).
 bool attrs_equal(const Attrs& a, const Attrs& b);
 
+// The shape of a reduction's input with the reduced axes kept as size 1 (its keepdims
+// shape): where a reduced value lines up with the input again.
+Shape keepdims_shape(const Node& reduction);
+
 // Structural equality (op, dtype, shape, attrs, inputs recursively; pointer-equal inputs
 // short-circuit). Two structurally equal nodes always compute the same values.
 bool structurally_equal(const NodePtr& a, const NodePtr& b);

@@ -45,9 +45,7 @@ const ir::Node* softmax_of(const ir::Node& n) {
   if (kept->op == Op::Broadcast) kept = kept->inputs[0].get();
   const ir::Node* l = kept->op == Op::Reshape ? kept->inputs[0].get() : kept;
   if (l->op != Op::LogSumExp || l->inputs[0] != diff.inputs[0]) return nullptr;
-  Shape keep = l->inputs[0]->shape;
-  for (int64_t a : l->attrs.axes) keep[static_cast<size_t>(a)] = 1;
-  return kept->shape == keep ? l : nullptr;
+  return kept->shape == ir::keepdims_shape(*l) ? l : nullptr;
 }
 
 }  // namespace
