@@ -16,7 +16,8 @@
 //   W2_T1000, W2_T1000_checkpoint32   the W2 workload with T = 1000 (at 1 thread, one
 //             iteration), keeping all states or every 32nd (GradientOptions::checkpoint_every):
 //             the counter memory_MB is GradientResult::memory_bytes
-// Ways: bptt (loss and gradients), forward (loss only).
+// Ways: bptt (loss and gradients), forward (loss only), bptt_recompute (bptt without the
+// stored forward residuals, GradientOptions::store_residuals = false: what they save).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -94,10 +95,15 @@ GradCase w2_t1000_case(int64_t checkpoint_every) {
 GradCase w2_t1000_all() { return w2_t1000_case(0); }
 GradCase w2_t1000_checkpoint32() { return w2_t1000_case(32); }
 
-void bm_grad(benchmark::State& st, GradCase (*make)(), bool backward, int threads) {
+// What a benchmark times: the forward call, the gradient call, or the gradient call that
+// recomputes the forward values its backward steps read (GradientOptions::store_residuals).
+enum class Mode { Forward, Bptt, BpttRecompute };
+
+void bm_grad(benchmark::State& st, GradCase (*make)(), Mode mode, int threads) {
   GradCase c = make();
   c.options.threads = threads;
-  c.options.backward = backward;
+  c.options.backward = mode != Mode::Forward;
+  c.options.store_residuals = mode != Mode::BpttRecompute;
   // Compiles the kernels. A whole call, not one step: after it, glibc serves the call's
   // large buffers from its heap instead of fresh zeroed pages (W5's bptt: 85 against 104 ms
   // after a one-step warm-up); T = 1000 warms up on 100 steps.
@@ -121,14 +127,14 @@ int register_grad_benchmarks() {
     for (auto [name, make] : {std::pair{"fashion", &fashion_case}, std::pair{"W2_t10", &w2_t10_case},
                               std::pair{"W1", &workload_case<1>}, std::pair{"W2", &workload_case<2>},
                               std::pair{"W4", &workload_case<4>}, std::pair{"W5", &workload_case<5>}}) {
-      benchmark::RegisterBenchmark(("grad/" + std::string(name) + "/bptt" + th).c_str(), bm_grad, make, true, t)
-          ->Unit(benchmark::kMillisecond)->UseRealTime();
-      benchmark::RegisterBenchmark(("grad/" + std::string(name) + "/forward" + th).c_str(), bm_grad, make, false, t)
-          ->Unit(benchmark::kMillisecond)->UseRealTime();
+      for (auto [suffix, mode] : {std::pair{"/bptt", Mode::Bptt}, std::pair{"/forward", Mode::Forward},
+                                  std::pair{"/bptt_recompute", Mode::BpttRecompute}})
+        benchmark::RegisterBenchmark(("grad/" + std::string(name) + suffix + th).c_str(), bm_grad, make, mode, t)
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
     }
   }
   for (auto [name, make] : {std::pair{"W2_T1000", &w2_t1000_all}, std::pair{"W2_T1000_checkpoint32", &w2_t1000_checkpoint32}})
-    benchmark::RegisterBenchmark(("grad/" + std::string(name) + "/bptt/threads:1").c_str(), bm_grad, make, true, 1)
+    benchmark::RegisterBenchmark(("grad/" + std::string(name) + "/bptt/threads:1").c_str(), bm_grad, make, Mode::Bptt, 1)
         ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
   return 0;
 }

@@ -94,8 +94,12 @@ struct ParamPlan {
 struct Variant {
   std::vector<bool> held;
   // The forward step with the held neurons' updates dropped (their contractions are not
-  // computed); null when nothing is held (the Ham's own kernel).
+  // computed) and the residuals written out; null when nothing is held and there are no
+  // residuals (the Ham's own kernel).
   std::unique_ptr<codegen::StepKernel> forward;
+  // Per residual (autodiff/backward_step.h: inputs 2n + k of step_vjp, outputs of
+  // `forward`): its elements per sample.
+  std::vector<int64_t> residual_elements;
   // The terms of the other updates that read only params and held neurons (W1^T image),
   // computed once per call from the initial states and read by `forward` at every step
   // (step/held_terms.h); no kernel when there are none.
@@ -116,7 +120,8 @@ struct Variant {
 struct Kernels {
   std::mutex mu;
   std::map<std::string, std::shared_ptr<const LossKernel>> losses;  // by spec text
-  std::map<std::string, std::shared_ptr<Variant>> variants;          // by held set (+ "s": state gradients)
+  // By held set (+ "s": state gradients, + "r": residuals stored).
+  std::map<std::string, std::shared_ptr<Variant>> variants;
 };
 
 std::mutex g_build_mu;  // guards the lazy creation of Ham::Impl::gradient_kernels
@@ -155,12 +160,14 @@ void pair_transposed_terms(std::vector<ParamPlan::Outer>& terms) {
   }
 }
 
-std::shared_ptr<Variant> build_variant(Ham::Impl& ham, const std::vector<bool>& held, bool state_gradients) {
+std::shared_ptr<Variant> build_variant(Ham::Impl& ham, const std::vector<bool>& held, bool state_gradients,
+                                       bool residuals) {
   const Model& m = ham.model;
   const size_t n = m.neurons.size();
   auto v = std::make_shared<Variant>();
   v->held = held;
-  const autodiff::BackwardStep b = autodiff::derive_backward_step(m, ham.derivation, held);
+  const autodiff::BackwardStep b = autodiff::derive_backward_step(m, ham.derivation, held, residuals);
+  for (const ir::NodePtr& r : b.residuals) v->residual_elements.push_back(num_elements(r->shape));
   std::vector<ir::NodePtr> outs, fixed_outs;
   std::map<const ir::Node*, int> output_of, fixed_output_of;  // one output per distinct graph
   auto add = [](std::vector<ir::NodePtr>& list, std::map<const ir::Node*, int>& index, const ir::NodePtr& g) {
@@ -193,24 +200,32 @@ std::shared_ptr<Variant> build_variant(Ham::Impl& ham, const std::vector<bool>& 
   }
   v->step_vjp = compile_graphs(outs, m.dtype);
   if (!fixed_outs.empty()) v->fixed = compile_graphs(fixed_outs, m.dtype);
+  codegen::StepOptions step;
+  step.residuals = b.residuals;
   if (std::find(held.begin(), held.end(), true) != held.end()) {
     const codegen::HeldTerms t = codegen::hoist_held_terms(m, ham.derivation, held);
     Derivation d = ham.derivation;
     for (size_t i = 0; i < n; ++i)
       d.update[i] = held[i] ? ir::constant(0.0, m.dtype, m.neurons[i].shape) : t.update[i];
     if (!t.terms.empty()) v->terms = compile_graphs(t.terms, m.dtype);
-    v->forward = std::make_unique<codegen::StepKernel>(m, d);
+    // (The residuals read no held neuron, so hoisting the held terms left them in d.update.)
+    v->forward = std::make_unique<codegen::StepKernel>(m, d, step);
+  } else if (!b.residuals.empty()) {
+    v->forward = std::make_unique<codegen::StepKernel>(m, ham.derivation, step);
   }
   return v;
 }
 
-Variant& variant_of(Ham::Impl& ham, Kernels& k, const std::vector<bool>& held, bool state_gradients) {
+Variant& variant_of(Ham::Impl& ham, Kernels& k, const std::vector<bool>& held, bool state_gradients,
+                    bool residuals) {
   std::string key;
   for (bool h : held) key += h ? '1' : '0';
   if (state_gradients) key += 's';
+  if (residuals) key += 'r';
   std::lock_guard<std::mutex> lock(k.mu);
   auto it = k.variants.find(key);
-  if (it == k.variants.end()) it = k.variants.emplace(key, build_variant(ham, held, state_gradients)).first;
+  if (it == k.variants.end())
+    it = k.variants.emplace(key, build_variant(ham, held, state_gradients, residuals)).first;
   return *it->second;
 }
 
@@ -347,7 +362,8 @@ class GradientRun {
   GradientRun(Ham::Impl& ham, const States::Impl& initial, const Loss& loss, const GradientOptions& o)
       : ham_(ham), m_(ham.model), o_(o), n_(m_.neurons.size()), batch_(initial.batch),
         k_(kernels_of(ham)), lk_(loss_kernel(ham, k_, loss.spec)), data_(loss_data<T>(ham, lk_->spec, loss, batch_)),
-        v_(variant_of(ham, k_, held_neurons(initial), o.state_gradients)),
+        v_(variant_of(ham, k_, held_neurons(initial), o.state_gradients,
+                      o.store_residuals && o.backward)),
         step_(v_.forward ? v_.forward.get() : ham.kernel.get()) {
     const StateData<T>& d = const_cast<States::Impl&>(initial).data<T>();
     x0_ = d.x;
@@ -379,6 +395,7 @@ class GradientRun {
       out_ = std::move(pool.back());
       pool.pop_back();
     }
+    if (has_residuals()) scratch_ = fresh_residuals();
   }
 
   ~GradientRun() {
@@ -411,6 +428,7 @@ class GradientRun {
 
  private:
   using Xs = std::vector<std::vector<T>>;  // per neuron, [batch, ...shape]
+  using Res = std::vector<std::vector<T>>;  // per residual, [batch, ...shape]: one step's
 
   // The prologue of a graph kernel: parameter-only values, shared by every block, and the
   // outputs that depend on params only (the prologue writes them; they are the same for
@@ -430,6 +448,24 @@ class GradientRun {
   }
   void note_bytes(int64_t b) { peak_bytes_ = std::max(peak_bytes_, b); }
 
+  bool has_residuals() const { return !v_.residual_elements.empty(); }
+  Res fresh_residuals() const {
+    Res r;
+    for (int64_t e : v_.residual_elements) r.emplace_back(e * batch_);
+    return r;
+  }
+  int64_t residual_bytes() const {
+    int64_t b = 0;
+    for (int64_t e : v_.residual_elements) b += e * batch_ * static_cast<int64_t>(sizeof(T));
+    return b;
+  }
+  // The step bound to `bound` writes its residuals into r from now on.
+  void bind_residuals(codegen::StepKernel::Bound& bound, Res& r) const {
+    std::vector<void*> p;
+    for (std::vector<T>& v : r) p.push_back(v.data());
+    step_->set_residuals(bound, p);
+  }
+
   // The held terms of the forward step (Variant::terms), from the initial states.
   void compute_terms() {
     if (!v_.terms.kernel) return;
@@ -439,9 +475,11 @@ class GradientRun {
     for (const std::vector<T>& t : terms_) terms_bytes_ += static_cast<int64_t>(t.size() * sizeof(T));
   }
 
-  // The Ham's step kernel bound to the buffers x, xhat (the prologue computed once).
-  codegen::StepKernel::Bound bind_step(Xs& x, Xs& xhat) const {
+  // The step kernel bound to the buffers x, xhat (the prologue computed once); its residuals
+  // go to scratch_ until bind_residuals says otherwise.
+  codegen::StepKernel::Bound bind_step(Xs& x, Xs& xhat) {
     codegen::StepKernel::Bindings b;
+    for (std::vector<T>& r : scratch_) b.residual.push_back(r.data());
     for (size_t i = 0; i < n_; ++i) {
       b.x.push_back(x[i].data());
       b.xhat.push_back(xhat[i].data());
@@ -616,12 +654,14 @@ class GradientRun {
 
   // a <- the adjoint before the step from x; adds the step's param terms. Returns the
   // kernel outputs' bytes.
-  int64_t backward_step(const Xs& x, Xs& a, int64_t step, const PreparedGraphs& prep) {
+  // res: the residuals the forward step from x wrote (empty without).
+  int64_t backward_step(const Xs& x, const Res& res, Xs& a, int64_t step, const PreparedGraphs& prep) {
     std::map<int, const T*> in;
     for (size_t i = 0; i < n_; ++i) {
       in[static_cast<int>(i)] = x[i].empty() && v_.held[i] ? x0_[i].data() : x[i].data();
       in[static_cast<int>(n_ + i)] = a[i].data();
     }
+    for (size_t k = 0; k < res.size(); ++k) in[autodiff::residual_input(n_, k)] = res[k].data();
     std::vector<std::vector<T>>& out = out_;
     run_graphs(v_.step_vjp, in, out, prep);
     for (size_t i = 0; i < n_; ++i) {
@@ -828,38 +868,62 @@ class GradientRun {
   void bptt(GradientResult& r) {
     const int64_t T_ = o_.steps;
     const int64_t every = o_.checkpoint_every > 0 ? std::min(o_.checkpoint_every, std::max<int64_t>(T_, 1)) : 1;
-    // Checkpoints: x_t for t = 0, every, 2 every, ... (every = 1: all states).
+    // Checkpoints: x_t for t = 0, every, 2 every, ... (every = 1: all states, and the
+    // residuals of every step).
     std::vector<Xs> checkpoints;
+    std::vector<Res> residuals;
     Xs x = x0_, xhat = fresh();
     check_states(x, 0);
-    const codegen::StepKernel::Bound bound = bind_step(x, xhat);
+    codegen::StepKernel::Bound bound = bind_step(x, xhat);
     for (int64_t t = 0; t < T_; ++t) {
       if (t % every == 0) checkpoints.push_back(stored_states(x));
+      if (every == 1 && has_residuals()) {
+        residuals.push_back(fresh_residuals());
+        bind_residuals(bound, residuals.back());
+      }
       forward_step(bound);
       check_states(x, t + 1);
     }
     const int64_t stored = static_cast<int64_t>(checkpoints.size()) + (every > 1 ? every : 0);
+    const int64_t stored_residuals = has_residuals() ? std::min(every == 1 ? T_ : every, T_) + 1 : 0;
     Xs a = loss_at(x, r);
     const PreparedGraphs prep = prepare(v_.step_vjp);
     int64_t work = 0;
     for (int64_t c = static_cast<int64_t>(checkpoints.size()) - 1; c >= 0; --c) {
       const int64_t begin = c * every, end = std::min(T_, begin + every);
-      // States x_begin .. x_{end-1}: the checkpoint and those recomputed from it.
+      // States x_begin .. x_{end-1}: the checkpoint and those recomputed from it (with the
+      // residuals of the steps from them: then also the step from x_{end-1}).
       std::vector<Xs> segment;
-      if (every == 1) segment.push_back(std::move(checkpoints[c]));  // not needed again
-      else segment.push_back(checkpoints[c]);
-      if (every > 1) {
+      std::vector<Res> segment_residuals;
+      if (every == 1) {
+        segment.push_back(std::move(checkpoints[c]));  // not needed again
+        if (has_residuals()) segment_residuals.push_back(std::move(residuals[c]));
+      } else {
+        segment.push_back(checkpoints[c]);
         Xs y = with_held(checkpoints[c]), yhat = fresh();
-        const codegen::StepKernel::Bound seg = bind_step(y, yhat);
-        for (int64_t t = begin + 1; t < end; ++t) {
+        codegen::StepKernel::Bound seg = bind_step(y, yhat);
+        for (int64_t t = begin; t < end; ++t) {
+          if (has_residuals()) {
+            segment_residuals.push_back(fresh_residuals());
+            bind_residuals(seg, segment_residuals.back());
+          } else if (t + 1 == end) {
+            break;
+          }
           forward_step(seg);
-          segment.push_back(stored_states(y));
+          if (t + 1 < end) segment.push_back(stored_states(y));
         }
       }
-      for (int64_t t = end - 1; t >= begin; --t) work = std::max(work, backward_step(segment[t - begin], a, t + 1, prep));
-      if (every == 1) checkpoints.pop_back();
+      for (int64_t t = end - 1; t >= begin; --t) {
+        const Res& res = has_residuals() ? segment_residuals[t - begin] : scratch_;
+        work = std::max(work, backward_step(segment[t - begin], res, a, t + 1, prep));
+      }
+      if (every == 1) {
+        checkpoints.pop_back();
+        if (has_residuals()) residuals.pop_back();
+      }
     }
-    note_bytes(stored * state_bytes(true) + 2 * state_bytes() + work + loss_bytes_);
+    note_bytes(stored * state_bytes(true) + 2 * state_bytes() + stored_residuals * residual_bytes() + work +
+               loss_bytes_);
     if (o_.state_gradients) {
       const double scale = lk_->spec.mean && batch_ > 0 ? 1.0 / static_cast<double>(batch_) : 1.0;
       for (size_t i = 0; i < n_; ++i) {
@@ -876,7 +940,7 @@ class GradientRun {
   void forward_only(GradientResult& r) {
     Xs x = x0_, xhat = fresh(), prev;
     check_states(x, 0);
-    const codegen::StepKernel::Bound bound = bind_step(x, xhat);
+    codegen::StepKernel::Bound bound = bind_step(x, xhat);
     int64_t t = 0;
     while (t < o_.steps) {
       if (o_.tol > 0) prev = x;
@@ -904,7 +968,7 @@ class GradientRun {
   void implicit(GradientResult& r) {
     Xs x = x0_, xhat = fresh(), prev;
     check_states(x, 0);
-    const codegen::StepKernel::Bound bound = bind_step(x, xhat);
+    codegen::StepKernel::Bound bound = bind_step(x, xhat);
     double dx = 0;
     int64_t t = 0;
     while (t < o_.steps) {
@@ -925,6 +989,15 @@ class GradientRun {
     // clamped elements of lambda never feed back (their rate is 0), so they are held at 0.
     const Xs g = loss_at(x, r);
     const PreparedGraphs prep = prepare(v_.step_vjp);
+    // The residuals at the fixed point: one more step from (a copy of) it writes them.
+    Res res;
+    if (has_residuals()) {
+      Xs y = x, yhat = fresh();
+      codegen::StepKernel::Bound at = bind_step(y, yhat);
+      res = fresh_residuals();
+      bind_residuals(at, res);
+      forward_step(at);
+    }
     Xs lambda = g;
     std::vector<std::vector<double>> saved = acc_;  // the loss's own param terms
     int64_t it = 0;
@@ -938,7 +1011,7 @@ class GradientRun {
                                  "); the step's Jacobian at the fixed point may have spectral radius >= 1 "
                                  "(a smaller dt helps), or use method bptt");
       Xs next = lambda;
-      run_adjoint(x, next, prep);
+      run_adjoint(x, res, next, prep);
       change = 0;
       size = 0;
       for (size_t i = 0; i < n_; ++i)
@@ -959,17 +1032,18 @@ class GradientRun {
     r.adjoint_iterations = it;
     acc_ = saved;
     Xs a = lambda;
-    const int64_t work = backward_step(x, a, t, prep);
-    note_bytes(5 * state_bytes() + work + loss_bytes_);
+    const int64_t work = backward_step(x, res, a, t, prep);
+    note_bytes(5 * state_bytes() + 2 * residual_bytes() + work + loss_bytes_);
   }
 
   // lambda <- J^T lambda (state part of the backward step only; param terms discarded).
-  void run_adjoint(const Xs& x, Xs& lambda, const PreparedGraphs& prep) {
+  void run_adjoint(const Xs& x, const Res& res, Xs& lambda, const PreparedGraphs& prep) {
     std::map<int, const T*> in;
     for (size_t i = 0; i < n_; ++i) {
       in[static_cast<int>(i)] = x[i].data();
       in[static_cast<int>(n_ + i)] = lambda[i].data();
     }
+    for (size_t k = 0; k < res.size(); ++k) in[autodiff::residual_input(n_, k)] = res[k].data();
     std::vector<std::vector<T>>& out = out_;
     run_graphs(v_.step_vjp, in, out, prep);
     for (size_t i = 0; i < n_; ++i)
@@ -992,6 +1066,7 @@ class GradientRun {
   std::shared_ptr<ThreadPool> pool_;
   std::vector<std::vector<double>> acc_;
   std::vector<std::vector<T>> out_;  // the backward kernel's outputs, reused by every step
+  Res scratch_;  // where the forward step writes residuals no backward step reads
   std::vector<std::vector<T>> terms_;  // the held terms, [batch, ...] each (compute_terms)
   int64_t terms_bytes_ = 0;
   // Per param, per outer term: the per-sample sum over the steps of the changing operand

@@ -47,7 +47,8 @@ bool reads_overwritten_state(const Program& p, const ir::NodePtr& root, int i, i
 
 }  // namespace
 
-StepProgram lower_step_program(const Model& model, const Derivation& d, bool energy, int64_t small_einsum_work) {
+StepProgram lower_step_program(const Model& model, const Derivation& d, bool energy, int64_t small_einsum_work,
+                               const std::vector<ir::NodePtr>& residuals) {
   const ir::DType dt = model.dtype;
   const int n = static_cast<int>(model.neurons.size());
   if (static_cast<int>(d.activation.size()) != n || static_cast<int>(d.update.size()) != n)
@@ -65,6 +66,7 @@ StepProgram lower_step_program(const Model& model, const Derivation& d, bool ene
     roots.push_back(finals.back());
   }
   if (energy) roots.push_back(d.total_energy);
+  roots.insert(roots.end(), residuals.begin(), residuals.end());
 
   StepProgram sp;
   Program& p = sp.program;
@@ -101,6 +103,11 @@ StepProgram lower_step_program(const Model& model, const Derivation& d, bool ene
     layout.mask.push_back(slot(low.add_param(mask_name(nd), nd.shape)));
   }
   int energy_buf = energy ? low.add_output("energy", {}, true) : -1;
+  std::vector<int> residual_buf;
+  for (size_t k = 0; k < residuals.size(); ++k) {
+    residual_buf.push_back(low.add_output("residual[" + std::to_string(k) + "]", residuals[k]->shape, true));
+    layout.residual.push_back(slot(residual_buf.back()));
+  }
   for (int i = 0; i < n; ++i) {
     layout.x.push_back(slot(x_buf[i]));
     layout.xhat.push_back(slot(xhat_buf[i]));
@@ -114,6 +121,7 @@ StepProgram lower_step_program(const Model& model, const Derivation& d, bool ene
     epilogue_roots.push_back(body_roots.back());
   }
   for (int i = 0; i < n; ++i) body_roots.push_back(low.rewritten(finals[i]));
+  for (const ir::NodePtr& r : residuals) body_roots.push_back(low.rewritten(r));
   if (energy) {
     epilogue_roots.push_back(low.rewritten(d.total_energy));
     low.count_uses(body_roots);
@@ -131,6 +139,16 @@ StepProgram lower_step_program(const Model& model, const Derivation& d, bool ene
   for (int i = 0; i < n; ++i)
     if (write_xhat[i]) low.emit(p.body, low.rewritten(d.activation[i]), xhat_buf[i]);
   const size_t activation_stages = p.body.size();
+  // The residuals, from the activations and before any state is overwritten; a node emitted
+  // into its output is read from there by the updates and by the residuals emitted after it
+  // (not computed twice), so they go in topological order (inner ones first).
+  std::map<const ir::Node*, size_t> residual_index;
+  for (size_t k = 0; k < residuals.size(); ++k) residual_index.emplace(residuals[k].get(), k);
+  for (const ir::Node* node : ir::topological_order(residuals)) {
+    auto it = residual_index.find(node);
+    if (it != residual_index.end())
+      low.emit(p.body, low.rewritten(residuals[it->second]), residual_buf[it->second]);
+  }
   std::vector<ir::NodePtr> fin;
   for (int i = 0; i < n; ++i) {
     fin.push_back(low.rewritten(finals[i]));
@@ -174,7 +192,8 @@ Program lower_step(const Model& model, const Derivation& d, bool energy, int64_t
 
 StepKernel::StepKernel(const Model& model, const Derivation& derivation, const StepOptions& options)
     : dtype_(model.dtype) {
-  StepProgram sp = lower_step_program(model, derivation, options.energy, options.compile.small_einsum_work);
+  StepProgram sp =
+      lower_step_program(model, derivation, options.energy, options.compile.small_einsum_work, options.residuals);
   layout_ = std::move(sp.layout);
   // (Packing adds temporaries only: the external slots of the layout stay.)
   kernel_ = compile(std::move(sp.program), options.compile);
@@ -187,11 +206,12 @@ StepKernel::StepKernel(const Model& model, const Derivation& derivation, const S
 
 namespace {
 
-void check_bindings(const StepKernel::Bindings& b, size_t neurons, size_t params, size_t terms) {
+void check_bindings(const StepKernel::Bindings& b, size_t neurons, size_t params, size_t terms, size_t residuals) {
   if (b.x.size() != neurons || b.xhat.size() != neurons || (!b.mask.empty() && b.mask.size() != neurons) ||
-      b.params.size() != params || b.terms.size() != terms)
+      b.params.size() != params || b.terms.size() != terms || b.residual.size() != residuals)
     HAMUX_INTERNAL("step bindings do not match the model (" + std::to_string(neurons) + " neurons, " +
-                   std::to_string(params) + " params, " + std::to_string(terms) + " held terms)");
+                   std::to_string(params) + " params, " + std::to_string(terms) + " held terms, " +
+                   std::to_string(residuals) + " residuals)");
 }
 
 }  // namespace
@@ -199,7 +219,7 @@ void check_bindings(const StepKernel::Bindings& b, size_t neurons, size_t params
 // The slots without the prepared values (for a single call, which computes them itself).
 StepKernel::Bound StepKernel::bind_slots(const Bindings& b, double dt) const {
   const size_t n = tau_.size();
-  check_bindings(b, n, layout_.param.size(), layout_.term.size());
+  check_bindings(b, n, layout_.param.size(), layout_.term.size(), layout_.residual.size());
   Bound bound;
   bound.slots.assign(layout_.slots, nullptr);
   bound.rate64.resize(n);
@@ -222,6 +242,7 @@ StepKernel::Bound StepKernel::bind_slots(const Bindings& b, double dt) const {
   for (size_t k = 0; k < layout_.param.size(); ++k) slots[layout_.param[k]] = const_cast<void*>(b.params[k]);
   for (size_t k = 0; k < layout_.term.size(); ++k) slots[layout_.term[k]] = const_cast<void*>(b.terms[k]);
   if (layout_.energy >= 0) slots[layout_.energy] = b.energy;
+  for (size_t k = 0; k < layout_.residual.size(); ++k) slots[layout_.residual[k]] = b.residual[k];
   return bound;
 }
 
@@ -236,6 +257,13 @@ void StepKernel::set_dt(Bound& bound, double dt) const {
     bound.rate64[i] = dt / tau_[i];
     bound.rate32[i] = static_cast<float>(bound.rate64[i]);
   }
+}
+
+void StepKernel::set_residuals(Bound& bound, const std::vector<void*>& residual) const {
+  if (residual.size() != layout_.residual.size())
+    HAMUX_INTERNAL("step bindings: " + std::to_string(residual.size()) + " residual buffers for " +
+                   std::to_string(layout_.residual.size()) + " residuals");
+  for (size_t k = 0; k < residual.size(); ++k) bound.slots[layout_.residual[k]] = residual[k];
 }
 
 void StepKernel::run(const Bound& bound, int64_t begin, int64_t end, int64_t k_steps) const {

@@ -33,16 +33,21 @@ namespace hamux::codegen {
 
 struct StepOptions {
   bool energy = false;  // also write the energy of each sample after the steps
+  // Nodes of derivation.update to write out at every step, each to a batched output of its
+  // shape (Bindings::residual): the values of the state the step started from that a
+  // backward pass reads (autodiff/backward_step.h). The step computes them anyway; a run of
+  // several steps per call leaves those of the last step.
+  std::vector<ir::NodePtr> residuals;
   CompileOptions compile;
 };
 
 // Which external slot of the step program holds what: per neuron its state x, its
 // activations xhat, its rate dt / tau and its mask; per model param (in model order) the
 // param; per held term (held_terms.h: inputs 2n + k of the update graphs) its values; the
-// energy output (-1 without). Made by the lowering, read by StepKernel's binding
+// energy output (-1 without); per residual its output. Made by the lowering, read by StepKernel's binding
 // and by the generated C header (aot_header.h) alike.
 struct StepLayout {
-  std::vector<int> x, xhat, rate, mask, param, term;
+  std::vector<int> x, xhat, rate, mask, param, term, residual;
   int energy = -1;
   int slots = 0;  // external slots in all
 };
@@ -54,7 +59,8 @@ struct StepProgram {
 
 // Builds the step program and its layout.
 StepProgram lower_step_program(const Model& model, const Derivation& derivation, bool energy,
-                               int64_t small_einsum_work = kSmallEinsumWork);
+                               int64_t small_einsum_work = kSmallEinsumWork,
+                               const std::vector<ir::NodePtr>& residuals = {});
 // The program alone; exposed for inspection and tests.
 Program lower_step(const Model& model, const Derivation& derivation, bool energy,
                    int64_t small_einsum_work = kSmallEinsumWork);
@@ -72,8 +78,9 @@ class StepKernel {
   //           (held_terms.h); the same at every step.
   //  energy: [batch], written when the kernel was built with StepOptions::energy; null
   //          skips computing it.
+  //  residual[k]: [batch, ...shape of residual k], when built with StepOptions::residuals.
   struct Bindings {
-    std::vector<void*> x, xhat;
+    std::vector<void*> x, xhat, residual;
     std::vector<const void*> mask, params, terms;
     void* energy = nullptr;
   };
@@ -99,6 +106,8 @@ class StepKernel {
   // A new step size for `bound`: dt is an argument of the kernel, not a prepared value, so
   // this runs nothing (the prologue depends on the model's params only).
   void set_dt(Bound& bound, double dt) const;
+  // New buffers for the residual outputs of `bound` (one set per stored step); runs nothing.
+  void set_residuals(Bound& bound, const std::vector<void*>& residual) const;
 
   // Advances samples [begin, end) of `bound` by k_steps steps. Thread-safe for disjoint
   // slices.

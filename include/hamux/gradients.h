@@ -48,6 +48,10 @@ struct GradientOptions {
   double adjoint_tol = 1e-10;
   int64_t adjoint_max_iterations = 100000;
   bool state_gradients = false;  // BPTT: also d loss / d initial states
+  // Keep the values of each forward step that its backward step reads (dense_am's softmax
+  // of the scores Xi^T g(x): a GEMM per step not done again), at the cost of their memory per
+  // stored step (GradientResult::memory_bytes); false recomputes them (docs/gradients.md).
+  bool store_residuals = true;
   bool backward = true;  // false: the forward run and the loss only (evaluation; params stay empty)
 };
 

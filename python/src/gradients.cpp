@@ -18,7 +18,7 @@ nb::dict arrays(const std::map<std::string, hamux::Tensor<double>>& ts, bool f64
 
 nb::dict gradients(PyModel& m, PyStates& s, nb::handle loss, nb::handle target, nb::handle mask, int64_t steps,
                    double dt, double tol, int threads, const std::string& method, int64_t checkpoint_every,
-                   double adjoint_tol, int64_t adjoint_max_iterations, bool state_gradients) {
+                   bool store_residuals, double adjoint_tol, int64_t adjoint_max_iterations, bool state_gradients) {
   if (s.model != &m) throw hamux::Error(m.ham.model().file, "the states were made by another model");
   hamux::Loss l;
   // The loss spec: JSON text, or the same as a dict.
@@ -39,6 +39,7 @@ nb::dict gradients(PyModel& m, PyStates& s, nb::handle loss, nb::handle target, 
     throw hamux::Error(m.ham.model().file, "method must be 'bptt' or 'implicit', got '" + method + "'");
   }
   o.checkpoint_every = checkpoint_every;
+  o.store_residuals = store_residuals;
   o.adjoint_tol = adjoint_tol;
   o.adjoint_max_iterations = adjoint_max_iterations;
   o.state_gradients = state_gradients;
@@ -72,7 +73,7 @@ void bind_gradients(nb::module_& m) {
           &gradients, nb::is_method(), nb::scope(model), nb::name("gradients"), nb::arg("states"), nb::arg("loss"),
           nb::arg("target"), nb::kw_only(), nb::arg("mask") = nb::none(), nb::arg("steps") = 100,
           nb::arg("dt") = 0.1, nb::arg("tol") = 0.0, nb::arg("threads") = 1, nb::arg("method") = "bptt",
-          nb::arg("checkpoint_every") = 0, nb::arg("adjoint_tol") = 1e-10, nb::arg("adjoint_max_iterations") = 100000,
+          nb::arg("checkpoint_every") = 0, nb::arg("store_residuals") = true, nb::arg("adjoint_tol") = 1e-10, nb::arg("adjoint_max_iterations") = 100000,
           nb::arg("state_gradients") = false,
           "The loss after a run from `states` (not changed; its clamps apply) and its gradients\n"
           "(hamux::gradients, include/hamux/gradients.h).\n\n"
@@ -81,7 +82,8 @@ void bind_gradients(nb::module_& m) {
           "mask: optional weights of the loss's elements. steps, dt, tol, threads: the run's.\n"
           "method: 'bptt' (the exact gradient of the steps-step run; checkpoint_every k > 0 keeps\n"
           "every k-th state) or 'implicit' (the fixed point; needs tol > 0; adjoint_tol,\n"
-          "adjoint_max_iterations). state_gradients: also d loss / d initial states (bptt).\n\n"
+          "adjoint_max_iterations). store_residuals: keep the forward values the backward step\n"
+          "reads (False recomputes them: less memory, more time; the same gradient). state_gradients: also d loss / d initial states (bptt).\n\n"
           "Returns {'loss': float, 'loss_per_sample': [batch], 'params': {name: array},\n"
           "'states': {neuron: array}, 'steps', 'converged', 'adjoint_iterations', 'memory_bytes'}:\n"
           "arrays in the model's dtype, params' gradients with the params' shapes (optax-ready)."));

@@ -65,6 +65,22 @@ def test_state_gradients_checkpointing_and_implicit(readme64):
     assert imp["converged"] and imp["adjoint_iterations"] > 0 and imp["steps"] < 100000
 
 
+def test_stored_and_recomputed_residuals_give_the_same_gradient():
+    # dense_am's backward step reads the forward step's softmax (one GEMM per step): stored by
+    # default, recomputed with store_residuals=False, which holds less memory.
+    d = json.loads((MODELS / "dense_am.json").read_text())
+    d["dtype"] = "float64"
+    m = hamuxc.load(d)
+    s = m.normal(2, 3)
+    spec = {"neuron": "image", "loss": "squared_error"}
+    target = np.random.default_rng(1).standard_normal((2, 784))
+    kept = m.gradients(s, spec, target, steps=6, dt=0.3)
+    again = m.gradients(s, spec, target, steps=6, dt=0.3, store_residuals=False)
+    np.testing.assert_allclose(again["params"]["Xi"], kept["params"]["Xi"], rtol=1e-12, atol=1e-15)
+    assert again["loss"] == kept["loss"]
+    assert again["memory_bytes"] < kept["memory_bytes"]
+
+
 def test_gradient_errors(readme64):
     s = readme64.zeros(2)
     with pytest.raises(hamuxc.Error) as e:

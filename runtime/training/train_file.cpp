@@ -48,13 +48,15 @@ std::map<std::string, ArraySource> data_set(const Ctx& c, const Json& j, const s
 
 void dynamics(const Ctx& c, const Json& j, const std::string& ptr, GradientOptions& g) {
   frontend::expect_object(c, j, ptr);
-  frontend::check_keys(c, j, ptr, {"steps", "dt", "tol", "method", "checkpoint_every", "adjoint_tol",
-                                   "adjoint_max_iterations"});
+  frontend::check_keys(c, j, ptr, {"steps", "dt", "tol", "method", "checkpoint_every", "store_residuals",
+                                   "adjoint_tol", "adjoint_max_iterations"});
   if (j.contains("steps")) g.steps = frontend::get_int(c, j["steps"], ptr_key(ptr, "steps"));
   if (j.contains("dt")) g.dt = frontend::get_number(c, j["dt"], ptr_key(ptr, "dt"));
   if (j.contains("tol")) g.tol = frontend::get_number(c, j["tol"], ptr_key(ptr, "tol"));
   if (j.contains("checkpoint_every"))
     g.checkpoint_every = frontend::get_int(c, j["checkpoint_every"], ptr_key(ptr, "checkpoint_every"));
+  if (j.contains("store_residuals"))
+    g.store_residuals = frontend::get_bool(c, j["store_residuals"], ptr_key(ptr, "store_residuals"));
   if (j.contains("adjoint_tol")) g.adjoint_tol = frontend::get_number(c, j["adjoint_tol"], ptr_key(ptr, "adjoint_tol"));
   if (j.contains("adjoint_max_iterations"))
     g.adjoint_max_iterations =

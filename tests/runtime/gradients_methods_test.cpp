@@ -152,6 +152,47 @@ TEST(GradientMethods, CheckpointingRecomputesTheSameStatesBitForBit) {
   }
 }
 
+// GradientOptions::store_residuals (the default) keeps the forward values the backward steps
+// read instead of recomputing them: the same gradient (float64, up to rounding), more memory;
+// a checkpointed run recomputes the residuals with its segments, bit for bit.
+TEST(GradientMethods, StoredResidualsGiveTheGradientOfRecomputingThem) {
+  for (const char* file : {"examples/models/dense_am.json", "examples/models/energy_transformer.json",
+                           "examples/models/custom_energies.json"}) {
+    SCOPED_TRACE(file);
+    Ham ham = Ham::load(gradtest::variant(file, true, 1.7));
+    States s = ham.normal(3, 11, 0.5);
+    const std::string last = ham.neurons().back().name;
+    const Loss loss = complete(ham, last, 3);
+    GradientOptions o;
+    o.steps = 6;
+    o.dt = 0.2;
+    o.state_gradients = true;
+    const GradientResult stored = gradients(ham, s, loss, o);
+    o.store_residuals = false;
+    const GradientResult recomputed = gradients(ham, s, loss, o);
+    EXPECT_NEAR(stored.loss, recomputed.loss, 1e-12 * std::abs(recomputed.loss));
+    EXPECT_LE(relative_difference(stored, recomputed), 1e-12);
+    EXPECT_GT(stored.memory_bytes, recomputed.memory_bytes);
+    o.store_residuals = true;
+    o.checkpoint_every = 4;  // segments of 4 and 2 steps
+    EXPECT_TRUE(bit_identical(stored, gradients(ham, s, loss, o)));
+  }
+  // Implicit: the residuals at the fixed point, computed once.
+  Ham ham = Ham::load(gradtest::variant("examples/models/dense_am.json", true));
+  States s = ham.normal(2, 4, 0.1);
+  GradientOptions o;
+  o.method = GradientMethod::Implicit;
+  o.steps = 20000;
+  o.dt = 0.5;
+  o.tol = 1e-10;
+  const Loss loss = complete(ham, ham.neurons()[0].name, 2);
+  const GradientResult stored = gradients(ham, s, loss, o);
+  o.store_residuals = false;
+  const GradientResult recomputed = gradients(ham, s, loss, o);
+  EXPECT_EQ(stored.adjoint_iterations, recomputed.adjoint_iterations);
+  EXPECT_LE(relative_difference(stored, recomputed), 1e-10);
+}
+
 TEST(GradientMethods, OneTwoAndThreeThreadsAreBitIdentical) {
   for (const char* file : {"examples/models/readme.json", "examples/models/dense_am.json",
                            "examples/models/energy_transformer.json"}) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "autodiff/backward_step.h"
 #include "codegen/llvm/emit.h"
 #include "graph/internal_error.h"
 #include "step/step.h"
@@ -266,6 +267,65 @@ TEST(StepKernel, SetDtGivesTheBitsOfAFreshBinding) {
   }
 }
 
+// The residual outputs (StepOptions::residuals, written for hamux::gradients' backward pass)
+// hold the values of their graphs at the state the step started from, the step itself is
+// unchanged, and writing them costs no contraction of its own: the residual is the node the
+// update reads.
+TEST(StepKernel, ResidualOutputsAreTheValuesAtTheStartingStateAndShareTheStepsWork) {
+  for (const char* file : {"dense_am.json", "energy_transformer.json", "custom_energies.json"}) {
+    SCOPED_TRACE(file);
+    const Model m = model_as(file, "float64");
+    const Derivation d = derive(m);
+    StepOptions with;
+    with.residuals = autodiff::derive_backward_step(m, d, {}, true).residuals;
+    ASSERT_FALSE(with.residuals.empty());
+    auto contractions = [](const Program& p) {
+      int c = 0;
+      for (const auto* phase : {&p.prologue, &p.body})
+        for (const Stage& s : *phase) c += s.kind == StageKind::Einsum || s.kind == StageKind::Conv;
+      return c;
+    };
+    EXPECT_EQ(contractions(lower_step(m, d, false)),
+              contractions(lower_step_program(m, d, false, kSmallEinsumWork, with.residuals).program));
+    const int64_t batch = 3;
+    const size_t n = m.neurons.size();
+    auto params = interp::param_values<double>(m);
+    std::mt19937 rng(5);
+    std::vector<Tensor<double>> x, xhat, x_plain, xhat_plain, residual;
+    for (const NeuronDef& nd : m.neurons) {
+      Shape s{batch};
+      s.insert(s.end(), nd.shape.begin(), nd.shape.end());
+      x.push_back(testing::random_tensor<double>(s, rng, -1.0, 1.0));
+      xhat.emplace_back(s);
+    }
+    x_plain = x;
+    xhat_plain = xhat;
+    const std::vector<Tensor<double>> x0 = x;
+    for (const ir::NodePtr& r : with.residuals) {
+      Shape s{batch};
+      s.insert(s.end(), r->shape.begin(), r->shape.end());
+      residual.emplace_back(s);
+    }
+    auto bindings = [&](std::vector<Tensor<double>>& xs, std::vector<Tensor<double>>& xhats, bool residuals) {
+      StepKernel::Bindings b;
+      for (size_t i = 0; i < n; ++i) {
+        b.x.push_back(xs[i].data.data());
+        b.xhat.push_back(xhats[i].data.data());
+      }
+      for (const ParamDef& pd : m.params) b.params.push_back(params.at(pd.name).data.data());
+      if (residuals)
+        for (Tensor<double>& r : residual) b.residual.push_back(r.data.data());
+      return b;
+    };
+    StepKernel(m, d, with).run(bindings(x, xhat, true), 0, batch, 0.1, 1);
+    StepKernel(m, d).run(bindings(x_plain, xhat_plain, false), 0, batch, 0.1, 1);
+    expect_close(x, x_plain, testing::tolerance<double>(), std::string(file) + " x");
+    const auto xhat0 = interp::evaluate<double>(d.activation, x0, params, batch);
+    const auto want = interp::evaluate<double>(with.residuals, concat(x0, xhat0), params, batch);
+    expect_close(residual, want, testing::tolerance<double>(), std::string(file) + " residuals");
+  }
+}
+
 // A derivation or bindings that contradict the model are faults of hamux (the runtime makes
 // both from the model), not bad input: InternalError with the place, never hamux::Error.
 template <class F>
@@ -302,7 +362,7 @@ TEST(StepKernel, BindingsThatContradictTheModelAreAnInternalError) {
   StepKernel::Bindings b;  // no buffer at all
   EXPECT_EQ(internal_message([&] { k.run(b, 0, 1, 0.1, 1); }),
             "step bindings do not match the model (" + std::to_string(m.neurons.size()) + " neurons, " +
-                std::to_string(m.params.size()) + " params, 0 held terms)");
+                std::to_string(m.params.size()) + " params, 0 held terms, 0 residuals)");
 }
 
 // Issue 19 (load time): a model of many small layers has more stages than one function

@@ -83,11 +83,18 @@ std::string step_text(const Model& model, const Derivation& d) {
   return out;
 }
 
-// The backward Euler step (autodiff/backward_step.h): a[i] is the adjoint of the state
-// after the step, rate[i] = dt / tau_i * mask_i.
+// The backward Euler step (autodiff/backward_step.h) as hamux::gradients compiles it: a[i]
+// is the adjoint of the state after the step, rate[i] = dt / tau_i * mask_i, res[k] a value
+// the forward step stored.
 std::string backward_text(const Model& model, const Derivation& d) {
-  const autodiff::BackwardStep b = autodiff::derive_backward_step(model, d);
-  std::string out = "\nbackward step (x' = x - rate * dE/dxhat(x); a = adjoint of x', rate = dt / tau * mask):\n";
+  const autodiff::BackwardStep b = autodiff::derive_backward_step(model, d, {}, /*store_residuals=*/true);
+  std::string out;
+  if (!b.residuals.empty()) {
+    out += "\nforward residuals (written by each forward step, read by its backward step; xhat = activations):\n";
+    for (size_t k = 0; k < b.residuals.size(); ++k)
+      out += "  res[" + std::to_string(k) + "] = " + ir::to_string(b.residuals[k]) + nodes(b.residuals[k]) + "\n";
+  }
+  out += "\nbackward step (x' = x - rate * dE/dxhat(x); a = adjoint of x', rate = dt / tau * mask):\n";
   for (size_t i = 0; i < model.neurons.size(); ++i)
     out += "  adjoint x[" + model.neurons[i].name + "] = " + ir::to_string(b.state_adjoint[i]) +
            nodes(b.state_adjoint[i]) + "\n";

@@ -29,8 +29,12 @@ TEST(TrainFile, ValidationSplitHoldsOutTheLastSamplesInFileOrder) {
   const std::string file = s.write("t.train.json", R"({"model": "model.json",
     "data": {"train": {"x": "x.npy", "y": "y.npy"}, "validation": 0.3},
     "feeds": [{"array": "x", "neuron": "input", "clamp": false}], "loss": {"neuron": "labels", "loss": "cross_entropy"},
-    "target": "y", "out": "run", "seed": 4, "shuffle": false})");
+    "target": "y", "out": "run", "seed": 4, "shuffle": false,
+    "dynamics": {"steps": 7, "checkpoint_every": 3, "store_residuals": false}})");
   const TrainFile f = load_train_file(file);
+  EXPECT_EQ(f.options.dynamics.steps, 7);
+  EXPECT_EQ(f.options.dynamics.checkpoint_every, 3);
+  EXPECT_FALSE(f.options.dynamics.store_residuals);
   EXPECT_EQ(f.model, s.path("model.json"));
   EXPECT_EQ(f.options.out_dir, s.path("run"));
   EXPECT_FALSE(f.options.feeds[0].clamp);
@@ -63,6 +67,9 @@ TEST(TrainFile, ErrorsNameTheJsonPointer) {
   EXPECT_EQ(bad(R"({"model": "m.json", "data": {"train": {"x": "x.npy"}}, "feeds": [], "loss": {}, "target": "y",
                     "batch": 0})"),
             "/batch: must be >= 1, got 0");
+  EXPECT_EQ(bad(R"({"model": "m.json", "data": {"train": {"x": "x.npy"}}, "feeds": [], "loss": {}, "target": "y",
+                    "dynamics": {"store_residuals": 1}})"),
+            "/dynamics/store_residuals: expected a boolean, got integer");
 }
 
 }  // namespace
