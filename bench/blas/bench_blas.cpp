@@ -1,5 +1,5 @@
 // bench/blas/bench_blas.cpp - single-precision GEMM libraries on the exact contraction shapes
-// of W1, W2 and W4 (issue 20: is there a faster GEMM than the Eigen one hamux calls?).
+// of W1, W2 and W4 (issue 20: how near the fastest GEMM libraries are hamux's own and Eigen's?).
 //
 //   hamux_bench_blas                           # every library found, 1 and 2 threads
 //   hamux_bench_blas --benchmark_filter=W2     # one workload
@@ -8,7 +8,8 @@
 // reported as skipped, so the bench builds and runs with none of them installed):
 //   eigen        Eigen's product on row-major maps, what hamux_gemm_f32 and the runtime's
 //                outer-product sums do;
-//   eigen_packed hamux_gemm_packed_f32 with B packed once (the JIT's GEMM when B is a param);
+//   hamux_packed hamux_gemm_packed_f32 with B packed once: hamux's own register-blocked GEMM
+//                (compiler/codegen/kernels/gemm_tile.h), the JIT's GEMM when B is a param;
 //   openblas     Debian's OpenBLAS (libopenblas0-pthread, one thread per call), loaded at run time;
 //   blis         Debian's serial BLIS (libblis4-serial), loaded at run time;
 //   libxsmm      libxsmm's JIT kernels (libxsmm-dev, linked when CMake finds it; no blocking
@@ -45,7 +46,7 @@ struct Shape {
   const char* name;  // workload / contraction
   int64_t batches, m, n, k;
   bool a_t, b_t;
-  bool b_is_param;  // B is a param (packed once by the JIT), so eigen_packed applies
+  bool b_is_param;  // B is a param (packed once by the JIT), so hamux_packed applies
 };
 
 // The contractions of one step (forward) and of the gradient's backward step, per workload at
@@ -170,13 +171,13 @@ libxsmm_smmfunction xsmm_kernel(const Shape& s, int64_t rows, int64_t lda) {
 }
 #endif
 
-enum class Lib { Eigen, EigenPacked, OpenBlas, Blis, Libxsmm };
+enum class Lib { Eigen, HamuxPacked, OpenBlas, Blis, Libxsmm };
 
 // Why `lib` cannot run `s` here, or empty.
 std::string unavailable(Lib lib, const Shape& s) {
   switch (lib) {
     case Lib::Eigen: return "";
-    case Lib::EigenPacked: return s.b_is_param && !s.a_t && s.batches == 1 ? "" : "B is not a param";
+    case Lib::HamuxPacked: return s.b_is_param && !s.a_t && s.batches == 1 ? "" : "B is not a param";
     case Lib::OpenBlas: return openblas().sgemm ? "" : "no libopenblas0-pthread";
     case Lib::Blis: return blis().sgemm ? "" : "no libblis4-serial";
     case Lib::Libxsmm:
@@ -194,7 +195,7 @@ std::string unavailable(Lib lib, const Shape& s) {
 class Gemm {
  public:
   Gemm(Lib lib, const Shape& s, Operands& o) : lib_(lib), s_(s), o_(o) {
-    if (lib == Lib::EigenPacked) {
+    if (lib == Lib::HamuxPacked) {
       const hamux::codegen::PackBlocking pb = hamux::codegen::gemm_pack_blocking(s.k, s.n, false);
       const size_t bytes = (static_cast<size_t>(pb.bytes) + 63) / 64 * 64;
       o.packed_b.reset(static_cast<char*>(std::aligned_alloc(64, bytes)), std::free);
@@ -217,7 +218,7 @@ class Gemm {
   void one(const Part& p) {
     switch (lib_) {
       case Lib::Eigen: eigen_part(s_, p); break;
-      case Lib::EigenPacked: {
+      case Lib::HamuxPacked: {
         // The packed B holds the whole product's B; the rows of A are this part's.
         hamux_gemm_packed_f32(p.rows, s_.n, s_.k, 0, p.a, o_.packed_b.get(), p.c);
         break;
@@ -295,7 +296,7 @@ void bm_gemm(benchmark::State& state, Lib lib, const Shape* s) {
 
 const int kRegistered = [] {
   const std::pair<const char*, Lib> libs[] = {{"eigen", Lib::Eigen},
-                                              {"eigen_packed", Lib::EigenPacked},
+                                              {"hamux_packed", Lib::HamuxPacked},
                                               {"openblas", Lib::OpenBlas},
                                               {"blis", Lib::Blis},
                                               {"libxsmm", Lib::Libxsmm}};

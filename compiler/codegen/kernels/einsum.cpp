@@ -1,5 +1,5 @@
-// compiler/codegen/kernels/einsum.cpp - GEMM, packed GEMM, permutation and the naive einsum
-// on top of Eigen (convolutions: conv.cpp). The plans are made at lowering
+// compiler/codegen/kernels/einsum.cpp - GEMM (Eigen), packed GEMM (gemm_tile.h), permutation
+// and the naive einsum (convolutions: conv.cpp). The plans are made at lowering
 // (loops/contraction.h); these routines only execute them.
 #include <Eigen/Core>
 #include <algorithm>
@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "codegen/kernels/gemm_tile.h"
 #include "codegen/kernels/kernels.h"
 #include "codegen/kernels/scratch.h"
 
@@ -98,51 +99,13 @@ void gemm(int64_t NB, int64_t M, int64_t N, int64_t K, int64_t transposes, const
   }
 }
 
-// ---- packed weights ----
-//
-// Eigen's GEMM works column-major: the row-major C (M x N) = A (M x K) B (K x N) of a plan
-// is C^T = B^T A^T, where B^T (N x K) is the "lhs" that Eigen packs into panels of mr rows
-// per kc-deep slice, A^T (K x M) the "rhs" packed into panels of nr columns, and the
-// micro-kernel (gebp) multiplies a packed lhs block by a packed rhs block into C^T. Packing
-// B once is what the prologue does; a call then packs its slice of A and runs gebp.
-//
-// Each element of C is accumulated over k in kc-slices in order, and within a slice
-// sequentially, whatever M is; so a sample's result does not depend on how many samples a
-// call has, as long as its column lies in a full group of nr (the runtime's blocks are
-// multiples of 4 samples for this reason, docs/runtime.md).
+// ---- packed weights (gemm_tile.h) ----
 
 struct PackedHeader {
   int64_t kc, mc, nc, N, K;
   int64_t pad[3];
 };
 static_assert(sizeof(PackedHeader) == 64);
-
-int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
-
-// The blocking of a packed B: Eigen's own heuristic for this K and N (and a typical slice
-// width), with nc a multiple of nr so that the column groups do not depend on the slice.
-template <class T>
-PackedHeader blocking(int64_t K, int64_t N) {
-  using Traits = Eigen::internal::gebp_traits<T, T>;
-  Eigen::Index kc = K, mc = N, nc = 256;
-  Eigen::internal::computeProductBlockingSizes<T, T, 1, Eigen::Index>(kc, mc, nc, 1);
-  PackedHeader h{};
-  h.kc = std::max<Eigen::Index>(kc, 1);
-  h.mc = std::max<Eigen::Index>(mc, 1);
-  h.nc = std::max<int64_t>((std::max<Eigen::Index>(nc, 1) + Traits::nr - 1) / Traits::nr * Traits::nr, Traits::nr);
-  h.N = N;
-  h.K = K;
-  return h;
-}
-
-// Elements of the packed panels: blocks of kc x mc, each starting 64-byte aligned.
-template <class T>
-int64_t packed_elements(const PackedHeader& h) {
-  int64_t n = 0;
-  for (int64_t k2 = 0; k2 < h.K; k2 += h.kc)
-    for (int64_t i2 = 0; i2 < h.N; i2 += h.mc) n += round16(std::min(h.kc, h.K - k2) * std::min(h.mc, h.N - i2));
-  return n;
-}
 
 // 64-byte aligned thread-local scratch.
 struct AlignedBlock {
@@ -165,79 +128,49 @@ T* aligned_scratch(int64_t n) {
   return reinterpret_cast<T*>(b.get(n * static_cast<int64_t>(sizeof(T))));
 }
 
+// The blocking of a packed B (K x N). kc: the depth of one pass over C, the whole K when it
+// is small, else equal slices of at most kMaxDepth (the slices fix each element's sum, so
+// they depend on K only). nc: the columns whose kc x nc of B stay in L2 while every row
+// panel of A passes over them. mc: the rows of A packed at once.
+template <class T>
+PackedHeader blocking(int64_t K, int64_t N) {
+  constexpr int64_t kMaxDepth = 512 * 4 / sizeof(T);
+  PackedHeader h{};
+  const int64_t slices = std::max<int64_t>((K + kMaxDepth - 1) / kMaxDepth, 1);
+  h.kc = std::max<int64_t>(tile::round_up((K + slices - 1) / slices, 8), 1);
+  const int64_t l2 = std::max<int64_t>(Eigen::l2CacheSize(), int64_t{256} << 10);
+  const int64_t nr = tile::Shape<T>::nr;
+  h.nc = std::max<int64_t>(l2 / 2 / (h.kc * static_cast<int64_t>(sizeof(T))) / nr * nr, nr);
+  h.mc = std::max<int64_t>(l2 / (h.kc * static_cast<int64_t>(sizeof(T))) / tile::Shape<T>::mr * tile::Shape<T>::mr,
+                           tile::Shape<T>::mr);
+  h.N = N;
+  h.K = K;
+  return h;
+}
+
 template <class T>
 void pack_b(int64_t K, int64_t N, bool b_t, const int64_t* blocking, const T* src, char* dst) {
-  using namespace Eigen::internal;
-  using Traits = gebp_traits<T, T>;
   PackedHeader h{};
-  h.kc = blocking[0], h.mc = blocking[1], h.nc = blocking[2], h.N = N, h.K = K;
+  h.kc = std::max<int64_t>(blocking[0], 1), h.mc = std::max<int64_t>(blocking[1], 1), h.nc = blocking[2];
+  h.N = N, h.K = K;
   std::memcpy(dst, &h, sizeof h);
-  T* out = reinterpret_cast<T*>(dst + sizeof h);
-  // B (K x N) row-major is B^T (N x K) column-major with stride N; stored transposed
-  // (N x K row-major), B^T is row-major with stride K.
-  auto pack = [&](auto lhs, auto order) {
-    constexpr int kOrder = decltype(order)::value;
-    gemm_pack_lhs<T, Eigen::Index, const_blas_data_mapper<T, Eigen::Index, kOrder>, Traits::mr, Traits::LhsProgress,
-                  typename Traits::LhsPacket4Packing, kOrder>
-        pack_lhs;
-    for (int64_t k2 = 0; k2 < K; k2 += h.kc) {
-      const int64_t kc = std::min(h.kc, K - k2);
-      for (int64_t i2 = 0; i2 < N; i2 += h.mc) {
-        const int64_t mc = std::min(h.mc, N - i2);
-        pack_lhs(out, lhs.getSubMapper(i2, k2), kc, mc);
-        out += round16(kc * mc);
-      }
-    }
-  };
-  if (b_t)
-    pack(const_blas_data_mapper<T, Eigen::Index, Eigen::RowMajor>(src, K), std::integral_constant<int, Eigen::RowMajor>());
-  else
-    pack(const_blas_data_mapper<T, Eigen::Index, Eigen::ColMajor>(src, N), std::integral_constant<int, Eigen::ColMajor>());
+  tile::pack_b<T>(K, N, b_t, h.kc, src, reinterpret_cast<T*>(dst + sizeof h));
 }
 
 template <class T>
 void gemm_packed(int64_t M, int64_t N, int64_t K, bool a_t, const T* pa, const char* packed, T* pc) {
-  using namespace Eigen::internal;
-  using Traits = gebp_traits<T, T>;
   PackedHeader h;
   std::memcpy(&h, packed, sizeof h);
-  const T* blocks = reinterpret_cast<const T*>(packed + sizeof h);
-  std::fill(pc, pc + M * N, T(0));
-  using Res = blas_data_mapper<T, Eigen::Index, Eigen::ColMajor>;
-  Res res(pc, N);  // C (M x N) row-major = C^T column-major with stride N
-  gebp_kernel<T, T, Eigen::Index, Res, Traits::mr, Traits::nr, false, false> gebp;
-  T* blockB = aligned_scratch<T>(h.kc * std::min(h.nc, M));
-  // A (M x K) row-major is A^T (K x M) column-major with stride K; stored transposed
-  // (K x M row-major), A^T is row-major with stride M.
-  auto run = [&](auto rhs, auto order) {
-    constexpr int kOrder = decltype(order)::value;
-    gemm_pack_rhs<T, Eigen::Index, const_blas_data_mapper<T, Eigen::Index, kOrder>, Traits::nr, kOrder> pack_rhs;
-    for (int64_t j2 = 0; j2 < M; j2 += h.nc) {
-      const int64_t nc = std::min(h.nc, M - j2);
-      const T* a = blocks;
-      for (int64_t k2 = 0; k2 < K; k2 += h.kc) {
-        const int64_t kc = std::min(h.kc, K - k2);
-        pack_rhs(blockB, rhs.getSubMapper(k2, j2), kc, nc);
-        for (int64_t i2 = 0; i2 < N; i2 += h.mc) {
-          const int64_t mc = std::min(h.mc, N - i2);
-          gebp(res.getSubMapper(i2, j2), a, blockB, mc, kc, nc, T(1));
-          a += round16(kc * mc);
-        }
-      }
-    }
-  };
-  if (a_t)
-    run(const_blas_data_mapper<T, Eigen::Index, Eigen::RowMajor>(pa, M), std::integral_constant<int, Eigen::RowMajor>());
-  else
-    run(const_blas_data_mapper<T, Eigen::Index, Eigen::ColMajor>(pa, K), std::integral_constant<int, Eigen::ColMajor>());
+  T* a_pack = aligned_scratch<T>(tile::a_pack_elements<T>(std::min(h.mc, M), h.kc));
+  tile::gemm_packed<T>(M, N, K, a_t, pa, reinterpret_cast<const T*>(packed + sizeof h), h.kc, h.mc, h.nc, a_pack, pc);
 }
 
 }  // namespace
 
 PackBlocking gemm_pack_blocking(int64_t k, int64_t n, bool f64) {
-  if (k <= 0 || n <= 0) return {};
+  k = std::max<int64_t>(k, 0), n = std::max<int64_t>(n, 0);  // an empty B still has its header
   const PackedHeader h = f64 ? blocking<double>(k, n) : blocking<float>(k, n);
-  const int64_t elements = f64 ? packed_elements<double>(h) : packed_elements<float>(h);
+  const int64_t elements = tile::packed_b_elements(k, n);
   return {h.kc, h.mc, h.nc, static_cast<int64_t>(sizeof(PackedHeader)) + elements * (f64 ? 8 : 4)};
 }
 

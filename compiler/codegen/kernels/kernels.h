@@ -1,7 +1,8 @@
 // compiler/codegen/kernels/kernels.h - the routines JIT kernels call at run time (the ABI).
 //
-// Contractions run at tuned-GEMM speed by handing them to Eigen's GEMM (as XLA on CPU
-// does) instead of emitting loops; docs/codegen.md records the measurement behind this.
+// Contractions run at tuned-GEMM speed by handing them to a GEMM (as XLA on CPU does)
+// instead of emitting loops: Eigen's, or hamux's own when B is a packed weight (gemm_tile.h);
+// docs/codegen.md records the measurements behind this.
 // Every routine takes FIXED arguments that the emitter computes from the contraction plan
 // decided at lowering (loops/contraction.h): extents, transposes, strides, a convolution's
 // geometry. Nothing is parsed or planned here. Sizes that grow with the slice are already
@@ -10,12 +11,13 @@
 //
 // Packed weights (loops/pack_weights.h): when an einsum runs as one GEMM whose B operand
 // (in the row-major C = A B of its plan) is a shared buffer - a weight matrix, constant for
-// the whole call - that operand is packed once, in the kernel's prologue, into the panel
-// layout Eigen's GEMM micro-kernel reads. Every call of the step (one per slice, block and
-// step) then packs only its small batched operand. The packed block starts with a 64-byte
-// header (the blocking sizes) and holds the panels 64-byte aligned. The blocking is chosen
-// when the kernel is compiled and passed to the pack routine, so a cached kernel run on a
-// machine with other cache sizes still packs into exactly the bytes it was compiled for.
+// the whole call - that operand is packed once, in the kernel's prologue, into the column
+// panels of hamux's own register-blocked GEMM (gemm_tile.h). Every call of the step (one per
+// slice, block and step) then packs only its small batched operand. The packed block starts
+// with a 64-byte header (the blocking sizes) and holds the panels 64-byte aligned; its size
+// depends on k and n only. The blocking is chosen when the kernel is compiled and passed to
+// the pack routine, so a cached kernel run on a machine with other cache sizes still packs
+// and sums exactly as it was compiled to.
 #pragma once
 
 #include <cstdint>
@@ -76,8 +78,8 @@ void* hamux_scratch(int64_t slot, int64_t bytes);
 
 namespace hamux::codegen {
 
-// How a B operand (k x n) is packed: the blocking (Eigen's heuristic for this machine's
-// caches; kc, mc, nc) and the bytes the packed block takes.
+// How a B operand (k x n) is packed: the blocking (from k and this machine's L2; kc, mc, nc:
+// gemm_tile.h) and the bytes the packed block takes.
 struct PackBlocking {
   int64_t kc = 0, mc = 0, nc = 0;
   int64_t bytes = 0;
