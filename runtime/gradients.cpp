@@ -11,7 +11,6 @@
 // after each step, so the result is bit-identical for any number of threads.
 #include "hamux/gradients.h"
 
-#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <mutex>
@@ -21,6 +20,7 @@
 #include "autodiff/grad.h"
 #include "autodiff/outer_terms.h"
 #include "codegen/jit/jit.h"
+#include "codegen/kernels/kernels.h"
 #include "codegen/loops/lower.h"
 #include "frontend/json_util.h"
 #include "frontend/loss.h"
@@ -720,7 +720,7 @@ class GradientRun {
   }
 
   // The outer terms are summed in the model's dtype, by the GEMM itself (C += scale U^T V
-  // over the batch; fixed bands of 64 rows, each the same Eigen call whichever thread runs it,
+  // over the batch; fixed bands of 64 rows, each the same GEMM call whichever thread runs it,
   // so the bits do not depend on the thread count), and added into the float64 sums every
   // kStepsPerFlush steps and at the end: a pass over a float64 array of the param's size
   // after every term and step (dense_am: 784 x 900 doubles read and written twice a step, a
@@ -735,14 +735,12 @@ class GradientRun {
     StepSums& sums = step_sums_[p];
     std::vector<T>& dst = o.symmetric ? sums.symmetric : sums.plain;
     if (dst.empty()) dst.assign(acc_[p].size(), T(0));
-    using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    const Eigen::Map<const Matrix> U(u, batch_, o.rows), V(v, batch_, o.cols);
     const T scale = static_cast<T>(o.scale);
     constexpr int64_t kBand = 64;
     pool_->run(static_cast<int>((o.rows + kBand - 1) / kBand), [&](int band) {
       const int64_t r0 = band * kBand, rc = std::min(kBand, o.rows - r0);
-      Eigen::Map<Matrix> C(dst.data() + r0 * o.cols, rc, o.cols);
-      C.noalias() += scale * (U.middleCols(r0, rc).transpose() * V);
+      // C[r0 : r0 + rc] += scale U[:, r0 : r0 + rc]^T V: U^T's element (i, b) is u[b * rows + r0 + i].
+      codegen::gemm_add(rc, o.cols, batch_, u + r0, 1, o.rows, v, scale, dst.data() + r0 * o.cols, o.cols);
     });
   }
 

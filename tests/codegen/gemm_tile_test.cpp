@@ -127,6 +127,51 @@ TEST(GemmTile, ARowsBitsDoNotDependOnTheRowsAroundIt) {
     }
 }
 
+TEST(GemmTile, TheUnpackedGemmMatchesTheFloat64SumOnEveryPath) {
+  // hamux_gemm: Eigen below kTileRows rows or for tiny products, the tile above, in batches.
+  for (int64_t m : {1, 7, 8, 40})
+    for (int t = 0; t < 4; ++t) {
+      const int64_t nb = 3, n = 33, k = 70;
+      std::vector<Gemm<double>> g;
+      std::vector<double> a, b, c(nb * m * n, -7.0);
+      for (int64_t i = 0; i < nb; ++i) {
+        g.emplace_back(m, n, k, t & 1, t & 2, static_cast<unsigned>(100 + i));
+        a.insert(a.end(), g.back().a.begin(), g.back().a.end());
+        b.insert(b.end(), g.back().b.begin(), g.back().b.end());
+      }
+      hamux_gemm_f64(nb, m, n, k, t, a.data(), b.data(), c.data());
+      for (int64_t i = 0; i < nb; ++i)
+        g[i].check(std::vector<double>(c.begin() + i * m * n, c.begin() + (i + 1) * m * n),
+                   "hamux_gemm " + name(m, n, k, t & 1, t & 2) + " batch " + std::to_string(i));
+    }
+}
+
+TEST(GemmTile, GemmAddAccumulatesAScaledStridedProduct) {
+  // The runtime's gradient sums: C[r0:r0+rows] += scale U[:, r0:r0+rows]^T V, C with a wider row.
+  const int64_t batch = 30, cols_u = 50, r0 = 11, rows = 25, n = 20, ldc = 24;
+  Gemm<float> u(batch, 1, cols_u, false, false, 21), v(batch, 1, n, false, false, 22);  // .a: batch x cols_u, batch x n
+  std::vector<float> c(rows * ldc);
+  for (size_t i = 0; i < c.size(); ++i) c[i] = static_cast<float>(i % 7) - 3.0f;
+  const std::vector<float> before = c;
+  const float scale = -0.5f;
+  codegen::gemm_add(rows, n, batch, u.a.data() + r0, 1, cols_u, v.a.data(), scale, c.data(), ldc);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < ldc; ++j) {
+      if (j >= n) {
+        EXPECT_EQ(c[i * ldc + j], before[i * ldc + j]) << "outside the product, (" << i << ", " << j << ")";
+        continue;
+      }
+      double sum = 0, abs_sum = 0;
+      for (int64_t b = 0; b < batch; ++b) {
+        const double term = double(u.a[b * cols_u + r0 + i]) * v.a[b * n + j];
+        sum += term;
+        abs_sum += std::abs(term);
+      }
+      ASSERT_NEAR(c[i * ldc + j], before[i * ldc + j] + scale * sum, 4e-7 * (batch + 2) * (abs_sum + 3))
+          << "(" << i << ", " << j << ")";
+    }
+}
+
 TEST(GemmTile, PackedSizeDependsOnTheShapeOnly) {
   // A kernel compiled on one machine packs into the bytes it reserved on another.
   EXPECT_EQ(gemm_pack_blocking(1024, 1000, false).bytes, 64 + 1024 * 1024 * 4);

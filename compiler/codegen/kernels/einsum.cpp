@@ -71,34 +71,6 @@ void einsum_naive(int64_t n_ops, int64_t L, const int64_t* size, const int64_t* 
   }
 }
 
-// Products this small skip Eigen's blocked GEMM (whose packing buffers are allocated on
-// every call) for its coefficient-based product.
-constexpr int64_t kSmallProduct = 16 * 16 * 16;
-
-template <class T>
-void gemm(int64_t NB, int64_t M, int64_t N, int64_t K, int64_t transposes, const T* pa, const T* pb, T* pc) {
-  const bool a_t = transposes & 1, b_t = transposes & 2;
-  using Map = Eigen::Map<const RowMat<T>>;
-  const bool small = M * N * K <= kSmallProduct;
-  for (int64_t i = 0; i < NB; ++i) {
-    Map A(pa + i * M * K, a_t ? K : M, a_t ? M : K);
-    Map B(pb + i * K * N, b_t ? N : K, b_t ? K : N);
-    Eigen::Map<RowMat<T>> C(pc + i * M * N, M, N);
-    if (K == 0) C.setZero();
-    else if (small) {
-      if (!a_t && !b_t) C.noalias() = A.lazyProduct(B);
-      else if (a_t && !b_t) C.noalias() = A.transpose().lazyProduct(B);
-      else if (!a_t && b_t) C.noalias() = A.lazyProduct(B.transpose());
-      else C.noalias() = A.transpose().lazyProduct(B.transpose());
-    } else {
-      if (!a_t && !b_t) C.noalias() = A * B;
-      else if (a_t && !b_t) C.noalias() = A.transpose() * B;
-      else if (!a_t && b_t) C.noalias() = A * B.transpose();
-      else C.noalias() = A.transpose() * B.transpose();
-    }
-  }
-}
-
 // ---- packed weights (gemm_tile.h) ----
 
 struct PackedHeader {
@@ -122,7 +94,8 @@ struct AlignedBlock {
   }
 };
 
-template <class T>
+// Slot 0: a packed A; slot 1: a B packed for one call.
+template <class T, int Slot>
 T* aligned_scratch(int64_t n) {
   thread_local AlignedBlock b;
   return reinterpret_cast<T*>(b.get(n * static_cast<int64_t>(sizeof(T))));
@@ -158,11 +131,64 @@ void pack_b(int64_t K, int64_t N, bool b_t, const int64_t* blocking, const T* sr
 }
 
 template <class T>
-void gemm_packed(int64_t M, int64_t N, int64_t K, bool a_t, const T* pa, const char* packed, T* pc) {
+tile::OperandA<T> operand_a(const T* a, int64_t M, int64_t K, bool a_t) {
+  return {a, a_t ? 1 : K, a_t ? M : 1};
+}
+
+template <class T>
+void gemm_packed(int64_t M, int64_t N, int64_t K, const tile::OperandA<T>& A, const char* packed, T* c, int64_t ldc,
+                 bool accumulate) {
   PackedHeader h;
   std::memcpy(&h, packed, sizeof h);
-  T* a_pack = aligned_scratch<T>(tile::a_pack_elements<T>(std::min(h.mc, M), h.kc));
-  tile::gemm_packed<T>(M, N, K, a_t, pa, reinterpret_cast<const T*>(packed + sizeof h), h.kc, h.mc, h.nc, a_pack, pc);
+  T* a_pack = aligned_scratch<T, 0>(tile::a_pack_elements<T>(std::min(h.mc, M), h.kc));
+  tile::gemm_packed<T>(M, N, K, A, reinterpret_cast<const T*>(packed + sizeof h), h.kc, h.mc, h.nc, a_pack, c, ldc,
+                       accumulate);
+}
+
+// C = (accumulate ? C : 0) + op(A) op(B) with B packed for this call only: worth it when
+// op(A) has enough rows to reuse the packed B (kTileRows).
+template <class T>
+void gemm_tiled(int64_t M, int64_t N, int64_t K, const tile::OperandA<T>& A, const T* b, bool b_t, T* c, int64_t ldc,
+                bool accumulate) {
+  const PackedHeader h = blocking<T>(K, N);
+  char* packed = aligned_scratch<char, 1>(static_cast<int64_t>(sizeof h) +
+                                         tile::packed_b_elements(K, N) * static_cast<int64_t>(sizeof(T)));
+  const int64_t blocking_sizes[3] = {h.kc, h.mc, h.nc};
+  pack_b<T>(K, N, b_t, blocking_sizes, b, packed);
+  gemm_packed<T>(M, N, K, A, packed, c, ldc, accumulate);
+}
+
+// ---- GEMM ----
+
+// Products this small take Eigen's coefficient-based product, those with too few rows of A
+// to repay packing B Eigen's GEMM (its matrix-vector product for one row), the others
+// hamux's tiled GEMM (gemm_tile.h).
+constexpr int64_t kSmallProduct = 16 * 16 * 16, kTileRows = 8;
+
+template <class T>
+void gemm(int64_t NB, int64_t M, int64_t N, int64_t K, int64_t transposes, const T* pa, const T* pb, T* pc) {
+  const bool a_t = transposes & 1, b_t = transposes & 2;
+  using Map = Eigen::Map<const RowMat<T>>;
+  const bool small = M * N * K <= kSmallProduct;
+  for (int64_t i = 0; i < NB; ++i) {
+    Map A(pa + i * M * K, a_t ? K : M, a_t ? M : K);
+    Map B(pb + i * K * N, b_t ? N : K, b_t ? K : N);
+    Eigen::Map<RowMat<T>> C(pc + i * M * N, M, N);
+    if (K == 0) C.setZero();
+    else if (small) {
+      if (!a_t && !b_t) C.noalias() = A.lazyProduct(B);
+      else if (a_t && !b_t) C.noalias() = A.transpose().lazyProduct(B);
+      else if (!a_t && b_t) C.noalias() = A.lazyProduct(B.transpose());
+      else C.noalias() = A.transpose().lazyProduct(B.transpose());
+    } else if (M >= kTileRows) {
+      gemm_tiled<T>(M, N, K, operand_a(pa + i * M * K, M, K, a_t), pb + i * K * N, b_t, pc + i * M * N, N, false);
+    } else {
+      if (!a_t && !b_t) C.noalias() = A * B;
+      else if (a_t && !b_t) C.noalias() = A.transpose() * B;
+      else if (!a_t && b_t) C.noalias() = A * B.transpose();
+      else C.noalias() = A.transpose() * B.transpose();
+    }
+  }
 }
 
 }  // namespace
@@ -172,6 +198,15 @@ PackBlocking gemm_pack_blocking(int64_t k, int64_t n, bool f64) {
   const PackedHeader h = f64 ? blocking<double>(k, n) : blocking<float>(k, n);
   const int64_t elements = tile::packed_b_elements(k, n);
   return {h.kc, h.mc, h.nc, static_cast<int64_t>(sizeof(PackedHeader)) + elements * (f64 ? 8 : 4)};
+}
+
+void gemm_add(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row_stride, int64_t a_col_stride,
+              const float* b, float scale, float* c, int64_t ldc) {
+  gemm_tiled<float>(m, n, k, {a, a_row_stride, a_col_stride, scale}, b, false, c, ldc, true);
+}
+void gemm_add(int64_t m, int64_t n, int64_t k, const double* a, int64_t a_row_stride, int64_t a_col_stride,
+              const double* b, double scale, double* c, int64_t ldc) {
+  gemm_tiled<double>(m, n, k, {a, a_row_stride, a_col_stride, scale}, b, false, c, ldc, true);
 }
 
 }  // namespace hamux::codegen
@@ -196,11 +231,11 @@ void hamux_gemm_pack_b_f64(int64_t k, int64_t n, int64_t b_t, int64_t kc, int64_
 }
 void hamux_gemm_packed_f32(int64_t m, int64_t n, int64_t k, int64_t a_t, const float* a, const char* packed_b,
                            float* c) {
-  hamux::codegen::gemm_packed<float>(m, n, k, a_t != 0, a, packed_b, c);
+  hamux::codegen::gemm_packed<float>(m, n, k, hamux::codegen::operand_a(a, m, k, a_t != 0), packed_b, c, n, false);
 }
 void hamux_gemm_packed_f64(int64_t m, int64_t n, int64_t k, int64_t a_t, const double* a, const char* packed_b,
                            double* c) {
-  hamux::codegen::gemm_packed<double>(m, n, k, a_t != 0, a, packed_b, c);
+  hamux::codegen::gemm_packed<double>(m, n, k, hamux::codegen::operand_a(a, m, k, a_t != 0), packed_b, c, n, false);
 }
 void hamux_permute_f32(int64_t rank, const int64_t* dims, const int64_t* st, const float* src, float* dst) {
   hamux::codegen::permute<float>(rank, dims, st, src, dst);

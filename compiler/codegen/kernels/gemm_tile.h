@@ -110,16 +110,27 @@ void pack_b(int64_t K, int64_t N, bool b_t, int64_t kc_max, const T* src, T* out
   }
 }
 
-// Packs rows [i0, i0 + rows) x columns [k0, k0 + kc) of op(A) (A stored M x K, or K x M when
-// a_t) into MR-row panels.
+// op(A) (M x K) as the tile reads it: element (i, k) at a[i * row_stride + k * col_stride],
+// times `scale` (so C += scale op(A) B costs nothing extra).
 template <class T>
-void pack_a(int64_t M, int64_t K, bool a_t, const T* a, int64_t i0, int64_t rows, int64_t k0, int64_t kc, T* out) {
+struct OperandA {
+  const T* a;
+  int64_t row_stride, col_stride;
+  T scale = T(1);
+};
+
+// Packs rows [i0, i0 + rows) x columns [k0, k0 + kc) of op(A) into MR-row panels.
+template <class T>
+void pack_a(const OperandA<T>& A, int64_t i0, int64_t rows, int64_t k0, int64_t kc, T* out) {
   constexpr int MR = Shape<T>::mr;
   for (int64_t p = 0; p < rows; p += MR) {
     const int64_t r = std::min<int64_t>(MR, rows - p);
     for (int64_t k = 0; k < kc; ++k, out += MR) {
-      for (int64_t i = 0; i < r; ++i)
-        out[i] = a_t ? a[(k0 + k) * M + i0 + p + i] : a[(i0 + p + i) * K + k0 + k];
+      const T* col = A.a + (k0 + k) * A.col_stride + (i0 + p) * A.row_stride;
+      if (A.scale == T(1))
+        for (int64_t i = 0; i < r; ++i) out[i] = col[i * A.row_stride];
+      else
+        for (int64_t i = 0; i < r; ++i) out[i] = A.scale * col[i * A.row_stride];
       for (int64_t i = r; i < MR; ++i) out[i] = T(0);
     }
   }
@@ -129,14 +140,15 @@ inline int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 template <class T>
 int64_t a_pack_elements(int64_t mc, int64_t kc) { return round_up(mc, Shape<T>::mr) * kc; }
 
-// C = op(A) B with B packed by pack_b(kc_max); `a_pack` holds a_pack_elements(min(mc_max, M),
-// kc_max). kc_max, mc_max >= 1.
+// C (M x N at row stride ldc) = (accumulate ? C : 0) + op(A) B with B packed by
+// pack_b(kc_max); `a_pack` holds a_pack_elements(min(mc_max, M), kc_max). kc_max, mc_max >= 1.
 template <class T>
-void gemm_packed(int64_t M, int64_t N, int64_t K, bool a_t, const T* a, const T* b_packed, int64_t kc_max,
-                 int64_t mc_max, int64_t nc_max, T* a_pack, T* c) {
+void gemm_packed(int64_t M, int64_t N, int64_t K, const OperandA<T>& A, const T* b_packed, int64_t kc_max,
+                 int64_t mc_max, int64_t nc_max, T* a_pack, T* c, int64_t ldc, bool accumulate) {
   constexpr int MR = Shape<T>::mr, NV = Shape<T>::nv, NR = Shape<T>::nr;
   if (K == 0) {
-    std::fill(c, c + M * N, T(0));
+    if (!accumulate)
+      for (int64_t i = 0; i < M; ++i) std::fill(c + i * ldc, c + i * ldc + N, T(0));
     return;
   }
   // An nc that is not a multiple of this build's NR (a kernel compiled by another build) is
@@ -147,10 +159,10 @@ void gemm_packed(int64_t M, int64_t N, int64_t K, bool a_t, const T* a, const T*
   for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
     const int64_t kc = std::min(kc_max, K - k0);
     const T* b_block = b_packed + k0 * Np;
-    const bool add = k0 > 0;
+    const bool add = accumulate || k0 > 0;
     for (int64_t i0 = 0; i0 < M; i0 += mc_max) {
       const int64_t mc = std::min(mc_max, M - i0);
-      pack_a(M, K, a_t, a, i0, mc, k0, kc, a_pack);
+      pack_a(A, i0, mc, k0, kc, a_pack);
       for (int64_t j0 = 0; j0 < N; j0 += nc_max) {
         const int64_t nc = std::min(nc_max, N - j0);
         for (int64_t ip = 0; ip < mc; ip += MR) {
@@ -159,16 +171,16 @@ void gemm_packed(int64_t M, int64_t N, int64_t K, bool a_t, const T* a, const T*
           for (int64_t jp = 0; jp < nc; jp += NR) {
             const T* bp = b_block + (j0 + jp) * kc;
             const int64_t cols = std::min<int64_t>(NR, nc - jp);
-            T* cp = c + (i0 + ip) * N + j0 + jp;
+            T* cp = c + (i0 + ip) * ldc + j0 + jp;
             if (rows == MR && cols == NR) {
-              tile<T, MR, NV>(kc, ap, bp, cp, N, add);
+              tile<T, MR, NV>(kc, ap, bp, cp, ldc, add);
               continue;
             }
             // A partial tile goes through a full one in `edge`: the same arithmetic.
             if (add)
-              for (int64_t i = 0; i < rows; ++i) std::memcpy(edge + i * NR, cp + i * N, cols * sizeof(T));
+              for (int64_t i = 0; i < rows; ++i) std::memcpy(edge + i * NR, cp + i * ldc, cols * sizeof(T));
             tile<T, MR, NV>(kc, ap, bp, edge, NR, add);
-            for (int64_t i = 0; i < rows; ++i) std::memcpy(cp + i * N, edge + i * NR, cols * sizeof(T));
+            for (int64_t i = 0; i < rows; ++i) std::memcpy(cp + i * ldc, edge + i * NR, cols * sizeof(T));
           }
         }
       }
