@@ -125,6 +125,17 @@ void pack_a(const OperandA<T>& A, int64_t i0, int64_t rows, int64_t k0, int64_t 
   constexpr int MR = Shape<T>::mr;
   for (int64_t p = 0; p < rows; p += MR) {
     const int64_t r = std::min<int64_t>(MR, rows - p);
+    if (r == MR && A.scale == T(1)) {
+      // A full panel, unrolled: row by row, kc contiguous reads each when A is row-major.
+      const T* base = A.a + k0 * A.col_stride + (i0 + p) * A.row_stride;
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) {
+        const T* row = base + i * A.row_stride;
+        for (int64_t k = 0; k < kc; ++k) out[k * MR + i] = row[k * A.col_stride];
+      }
+      out += kc * MR;
+      continue;
+    }
     for (int64_t k = 0; k < kc; ++k, out += MR) {
       const T* col = A.a + (k0 + k) * A.col_stride + (i0 + p) * A.row_stride;
       if (A.scale == T(1))
