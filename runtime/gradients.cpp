@@ -740,7 +740,7 @@ class GradientRun {
     pool_->run(static_cast<int>((o.rows + kBand - 1) / kBand), [&](int band) {
       const int64_t r0 = band * kBand, rc = std::min(kBand, o.rows - r0);
       // C[r0 : r0 + rc] += scale U[:, r0 : r0 + rc]^T V: U^T's element (i, b) is u[b * rows + r0 + i].
-      codegen::gemm_add(rc, o.cols, batch_, u + r0, 1, o.rows, v, scale, dst.data() + r0 * o.cols, o.cols);
+      codegen::gemm_strided(rc, o.cols, batch_, u + r0, 1, o.rows, v, scale, dst.data() + r0 * o.cols, o.cols, true);
     });
   }
 

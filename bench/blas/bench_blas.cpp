@@ -8,6 +8,9 @@
 // reported as skipped, so the bench builds and runs with none of them installed):
 //   eigen        Eigen's product on row-major maps, what hamux_gemm_f32 and the runtime's
 //                outer-product sums do;
+//   hamux        hamux_gemm_f32 (B packed per call; the attention's and backward steps'
+//                products) or, for a part of a transposed A, codegen::gemm_strided (the
+//                runtime's gradient sums): hamux's tiled GEMM above 8 rows, Eigen's below;
 //   hamux_packed hamux_gemm_packed_f32 with B packed once: hamux's own register-blocked GEMM
 //                (compiler/codegen/kernels/gemm_tile.h), the JIT's GEMM when B is a param;
 //   openblas     Debian's OpenBLAS (libopenblas0-pthread, one thread per call), loaded at run time;
@@ -171,12 +174,13 @@ libxsmm_smmfunction xsmm_kernel(const Shape& s, int64_t rows, int64_t lda) {
 }
 #endif
 
-enum class Lib { Eigen, HamuxPacked, OpenBlas, Blis, Libxsmm };
+enum class Lib { Eigen, Hamux, HamuxPacked, OpenBlas, Blis, Libxsmm };
 
 // Why `lib` cannot run `s` here, or empty.
 std::string unavailable(Lib lib, const Shape& s) {
   switch (lib) {
     case Lib::Eigen: return "";
+    case Lib::Hamux: return s.a_t && s.b_t && s.batches == 1 ? "no strided call for A^T B^T" : "";
     case Lib::HamuxPacked: return s.b_is_param && !s.a_t && s.batches == 1 ? "" : "B is not a param";
     case Lib::OpenBlas: return openblas().sgemm ? "" : "no libopenblas0-pthread";
     case Lib::Blis: return blis().sgemm ? "" : "no libblis4-serial";
@@ -218,6 +222,14 @@ class Gemm {
   void one(const Part& p) {
     switch (lib_) {
       case Lib::Eigen: eigen_part(s_, p); break;
+      case Lib::Hamux:
+        // As the kernels and the runtime call it: hamux_gemm on contiguous operands, the
+        // strided entry (the gradient sums') for a part of a transposed A.
+        if (s_.a_t && s_.batches == 1)
+          hamux::codegen::gemm_strided(p.rows, s_.n, s_.k, p.a, 1, p.lda, p.b, 1.0f, p.c, s_.n, false);
+        else
+          hamux_gemm_f32(1, p.rows, s_.n, s_.k, (s_.a_t ? 1 : 0) | (s_.b_t ? 2 : 0), p.a, p.b, p.c);
+        break;
       case Lib::HamuxPacked: {
         // The packed B holds the whole product's B; the rows of A are this part's.
         hamux_gemm_packed_f32(p.rows, s_.n, s_.k, 0, p.a, o_.packed_b.get(), p.c);
@@ -296,6 +308,7 @@ void bm_gemm(benchmark::State& state, Lib lib, const Shape* s) {
 
 const int kRegistered = [] {
   const std::pair<const char*, Lib> libs[] = {{"eigen", Lib::Eigen},
+                                              {"hamux", Lib::Hamux},
                                               {"hamux_packed", Lib::HamuxPacked},
                                               {"openblas", Lib::OpenBlas},
                                               {"blis", Lib::Blis},

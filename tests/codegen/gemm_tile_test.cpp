@@ -128,8 +128,9 @@ TEST(GemmTile, ARowsBitsDoNotDependOnTheRowsAroundIt) {
 }
 
 TEST(GemmTile, TheUnpackedGemmMatchesTheFloat64SumOnEveryPath) {
-  // hamux_gemm: Eigen below kTileRows rows or for tiny products, the tile above, in batches.
-  for (int64_t m : {1, 7, 8, 40})
+  // hamux_gemm: Eigen below kTileRows rows (256 with a transposed B) or for tiny products,
+  // the tile above, in batches.
+  for (int64_t m : {1, 7, 8, 40, 260})
     for (int t = 0; t < 4; ++t) {
       const int64_t nb = 3, n = 33, k = 70;
       std::vector<Gemm<double>> g;
@@ -146,7 +147,7 @@ TEST(GemmTile, TheUnpackedGemmMatchesTheFloat64SumOnEveryPath) {
     }
 }
 
-TEST(GemmTile, GemmAddAccumulatesAScaledStridedProduct) {
+TEST(GemmTile, GemmStridedAccumulatesAScaledStridedProduct) {
   // The runtime's gradient sums: C[r0:r0+rows] += scale U[:, r0:r0+rows]^T V, C with a wider row.
   const int64_t batch = 30, cols_u = 50, r0 = 11, rows = 25, n = 20, ldc = 24;
   Gemm<float> u(batch, 1, cols_u, false, false, 21), v(batch, 1, n, false, false, 22);  // .a: batch x cols_u, batch x n
@@ -154,7 +155,7 @@ TEST(GemmTile, GemmAddAccumulatesAScaledStridedProduct) {
   for (size_t i = 0; i < c.size(); ++i) c[i] = static_cast<float>(i % 7) - 3.0f;
   const std::vector<float> before = c;
   const float scale = -0.5f;
-  codegen::gemm_add(rows, n, batch, u.a.data() + r0, 1, cols_u, v.a.data(), scale, c.data(), ldc);
+  codegen::gemm_strided(rows, n, batch, u.a.data() + r0, 1, cols_u, v.a.data(), scale, c.data(), ldc, true);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < ldc; ++j) {
       if (j >= n) {
@@ -170,6 +171,13 @@ TEST(GemmTile, GemmAddAccumulatesAScaledStridedProduct) {
       ASSERT_NEAR(c[i * ldc + j], before[i * ldc + j] + scale * sum, 4e-7 * (batch + 2) * (abs_sum + 3))
           << "(" << i << ", " << j << ")";
     }
+}
+
+TEST(GemmTile, GemmStridedWithoutAccumulateOverwritesC) {
+  Gemm<double> g(19, 45, 33, true, false, 23);
+  std::vector<double> c(19 * 45, std::nan(""));  // never read
+  codegen::gemm_strided(19, 45, 33, g.a.data(), 1, 19, g.b.data(), 1.0, c.data(), 45, false);
+  g.check(c, "gemm_strided, A^T, accumulate false");
 }
 
 TEST(GemmTile, PackedSizeDependsOnTheShapeOnly) {

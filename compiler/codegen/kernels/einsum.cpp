@@ -162,8 +162,10 @@ void gemm_tiled(int64_t M, int64_t N, int64_t K, const tile::OperandA<T>& A, con
 
 // Products this small take Eigen's coefficient-based product, those with too few rows of A
 // to repay packing B Eigen's GEMM (its matrix-vector product for one row), the others
-// hamux's tiled GEMM (gemm_tile.h).
-constexpr int64_t kSmallProduct = 16 * 16 * 16, kTileRows = 8;
+// hamux's tiled GEMM (gemm_tile.h). A transposed B is packed by strided reads: on an AMD
+// Zen 5 the tile with it packed per call was 16% slower than Eigen at 100 rows (W2's p Xi^T,
+// 784 x 900), level at 64 and 20% faster at 512 (docs/performance.md, "GEMM libraries").
+constexpr int64_t kSmallProduct = 16 * 16 * 16, kTileRows = 8, kTileRowsTransposedB = 256;
 
 template <class T>
 void gemm(int64_t NB, int64_t M, int64_t N, int64_t K, int64_t transposes, const T* pa, const T* pb, T* pc) {
@@ -180,7 +182,7 @@ void gemm(int64_t NB, int64_t M, int64_t N, int64_t K, int64_t transposes, const
       else if (a_t && !b_t) C.noalias() = A.transpose().lazyProduct(B);
       else if (!a_t && b_t) C.noalias() = A.lazyProduct(B.transpose());
       else C.noalias() = A.transpose().lazyProduct(B.transpose());
-    } else if (M >= kTileRows) {
+    } else if (M >= (b_t ? kTileRowsTransposedB : kTileRows)) {
       gemm_tiled<T>(M, N, K, operand_a(pa + i * M * K, M, K, a_t), pb + i * K * N, b_t, pc + i * M * N, N, false);
     } else {
       if (!a_t && !b_t) C.noalias() = A * B;
@@ -200,13 +202,13 @@ PackBlocking gemm_pack_blocking(int64_t k, int64_t n, bool f64) {
   return {h.kc, h.mc, h.nc, static_cast<int64_t>(sizeof(PackedHeader)) + elements * (f64 ? 8 : 4)};
 }
 
-void gemm_add(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row_stride, int64_t a_col_stride,
-              const float* b, float scale, float* c, int64_t ldc) {
-  gemm_tiled<float>(m, n, k, {a, a_row_stride, a_col_stride, scale}, b, false, c, ldc, true);
+void gemm_strided(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row_stride, int64_t a_col_stride,
+                  const float* b, float scale, float* c, int64_t ldc, bool accumulate) {
+  gemm_tiled<float>(m, n, k, {a, a_row_stride, a_col_stride, scale}, b, false, c, ldc, accumulate);
 }
-void gemm_add(int64_t m, int64_t n, int64_t k, const double* a, int64_t a_row_stride, int64_t a_col_stride,
-              const double* b, double scale, double* c, int64_t ldc) {
-  gemm_tiled<double>(m, n, k, {a, a_row_stride, a_col_stride, scale}, b, false, c, ldc, true);
+void gemm_strided(int64_t m, int64_t n, int64_t k, const double* a, int64_t a_row_stride, int64_t a_col_stride,
+                  const double* b, double scale, double* c, int64_t ldc, bool accumulate) {
+  gemm_tiled<double>(m, n, k, {a, a_row_stride, a_col_stride, scale}, b, false, c, ldc, accumulate);
 }
 
 }  // namespace hamux::codegen

@@ -101,12 +101,17 @@ void pack_b(int64_t K, int64_t N, bool b_t, int64_t kc_max, const T* src, T* out
   const int64_t Np = pad_columns(N);
   for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
     const int64_t kc = std::min(kc_max, K - k0);
-    for (int64_t j0 = 0; j0 < Np; j0 += NR)
-      for (int64_t k = 0; k < kc; ++k)
-        for (int64_t j = 0; j < NR; ++j, ++out) {
-          const int64_t col = j0 + j, row = k0 + k;
-          *out = col >= N ? T(0) : b_t ? src[col * K + row] : src[row * N + col];
-        }
+    for (int64_t j0 = 0; j0 < Np; j0 += NR, out += kc * NR) {
+      const int64_t cols = std::clamp<int64_t>(N - j0, 0, NR);
+      if (b_t) {
+        // Column by column: each reads kc contiguous elements of a row of the stored B^T.
+        for (int64_t j = 0; j < cols; ++j)
+          for (int64_t k = 0; k < kc; ++k) out[k * NR + j] = src[(j0 + j) * K + k0 + k];
+      } else {
+        for (int64_t k = 0; k < kc; ++k) std::copy_n(src + (k0 + k) * N + j0, cols, out + k * NR);
+      }
+      for (int64_t k = 0; k < kc; ++k) std::fill(out + k * NR + cols, out + (k + 1) * NR, T(0));
+    }
   }
 }
 

@@ -86,13 +86,14 @@ struct PackBlocking {
 };
 PackBlocking gemm_pack_blocking(int64_t k, int64_t n, bool f64);
 
-// C (m x n, row stride ldc) += scale * A B for the runtime's parameter-gradient sums, with
-// the same tiled GEMM: A (m x k) element (i, p) at a[i * a_row_stride + p * a_col_stride],
-// B k x n row-major. Each element's bits depend on k only, not on m or on the rows around it.
-void gemm_add(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row_stride, int64_t a_col_stride,
-              const float* b, float scale, float* c, int64_t ldc);
-void gemm_add(int64_t m, int64_t n, int64_t k, const double* a, int64_t a_row_stride, int64_t a_col_stride,
-              const double* b, double scale, double* c, int64_t ldc);
+// C (m x n, row stride ldc) = (accumulate ? C : 0) + scale * A B with the same tiled GEMM, for
+// the runtime's parameter-gradient sums: A (m x k) element (i, p) at a[i * a_row_stride + p *
+// a_col_stride], B k x n row-major. Each element's bits depend on k only, not on m or on the
+// rows around it.
+void gemm_strided(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row_stride, int64_t a_col_stride,
+                  const float* b, float scale, float* c, int64_t ldc, bool accumulate);
+void gemm_strided(int64_t m, int64_t n, int64_t k, const double* a, int64_t a_row_stride, int64_t a_col_stride,
+                  const double* b, double scale, double* c, int64_t ldc, bool accumulate);
 
 // One symbol the generated code may call: its name and its address (for the JIT).
 struct KernelSymbol {
