@@ -70,7 +70,7 @@ std::string name(int64_t m, int64_t n, int64_t k, bool a_t, bool b_t) {
 
 template <class T>
 void shapes_match_the_float64_sum() {
-  for (int64_t m : {1, 5, 8, 13, 52})
+  for (int64_t m : {1, 3, 4, 5, 8, 13, 52})
     for (int64_t n : {1, 17, 32, 65, 130})
       for (int64_t k : {1, 9, 300})
         for (bool a_t : {false, true})
@@ -114,7 +114,7 @@ TEST(GemmTile, ARowsBitsDoNotDependOnTheRowsAroundIt) {
   Gemm<float> all(100, 75, 600, false, false, 15);
   const std::vector<float> whole = all.packed();
   for (int64_t first : {0, 1, 3, 7, 50})
-    for (int64_t rows : {1, 3, 8, 29}) {
+    for (int64_t rows : {1, 3, 4, 8, 12, 29}) {
       if (first + rows > 100) continue;
       Gemm<float> part = all;
       part.m = rows;

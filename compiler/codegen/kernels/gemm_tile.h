@@ -56,8 +56,9 @@ using Vec __attribute__((vector_size(kVectorBytes))) = T;
 
 inline int64_t pad_columns(int64_t n) { return (n + kPadColumns - 1) / kPadColumns * kPadColumns; }
 
-// The tile: c (MR x NR at row stride ldc) = (add ? c : 0) + a_panel (kc x MR) b_panel (kc x NR).
-template <class T, int MR, int NV>
+// The tile: c (MR x NR at row stride ldc) = (add ? c : 0) + a_panel (kc x MR, at a row
+// stride of AS >= MR: a half tile reads the first rows of a full panel) b_panel (kc x NR).
+template <class T, int MR, int NV, int AS = MR>
 inline void tile(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c, int64_t ldc, bool add) {
   using V = Vec<T>;
   constexpr int L = kVectorBytes / static_cast<int>(sizeof(T));
@@ -72,7 +73,7 @@ inline void tile(int64_t kc, const T* __restrict a, const T* __restrict b, T* __
     for (int v = 0; v < NV; ++v) std::memcpy(&bv[v], b + k * NV * L + v * L, sizeof(V));
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const T s = a[k * MR + i];
+      const T s = a[k * AS + i];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[i][v] += s * bv[v];
     }
@@ -192,10 +193,20 @@ void gemm_packed(int64_t M, int64_t N, int64_t K, const OperandA<T>& A, const T*
               tile<T, MR, NV>(kc, ap, bp, cp, ldc, add);
               continue;
             }
-            // A partial tile goes through a full one in `edge`: the same arithmetic.
+            // The last rows of A when M is not a multiple of MR: a half tile if they fit in
+            // one (W2's blocks of 52 and 100 samples end in 4 rows), otherwise through a
+            // full one in `edge`. Each element gets the same arithmetic either way.
+            constexpr int kHalf = MR / 2;
+            if (rows == kHalf && cols == NR) {
+              tile<T, kHalf, NV, MR>(kc, ap, bp, cp, ldc, add);
+              continue;
+            }
             if (add)
               for (int64_t i = 0; i < rows; ++i) std::memcpy(edge + i * NR, cp + i * ldc, cols * sizeof(T));
-            tile<T, MR, NV>(kc, ap, bp, edge, NR, add);
+            if (rows <= kHalf)
+              tile<T, kHalf, NV, MR>(kc, ap, bp, edge, NR, add);
+            else
+              tile<T, MR, NV>(kc, ap, bp, edge, NR, add);
             for (int64_t i = 0; i < rows; ++i) std::memcpy(cp + i * ldc, edge + i * NR, cols * sizeof(T));
           }
         }
