@@ -736,11 +736,15 @@ class GradientRun {
     std::vector<T>& dst = o.symmetric ? sums.symmetric : sums.plain;
     if (dst.empty()) dst.assign(acc_[p].size(), T(0));
     const T scale = static_cast<T>(o.scale);
+    // V packed once for all the bands.
+    packed_v_.resize(static_cast<size_t>(codegen::gemm_pack_blocking(batch_, o.cols, sizeof(T) == 8).bytes));
+    codegen::gemm_pack_b(batch_, o.cols, v, packed_v_.data());
     constexpr int64_t kBand = 64;
     pool_->run(static_cast<int>((o.rows + kBand - 1) / kBand), [&](int band) {
       const int64_t r0 = band * kBand, rc = std::min(kBand, o.rows - r0);
       // C[r0 : r0 + rc] += scale U[:, r0 : r0 + rc]^T V: U^T's element (i, b) is u[b * rows + r0 + i].
-      codegen::gemm_strided(rc, o.cols, batch_, u + r0, 1, o.rows, v, scale, dst.data() + r0 * o.cols, o.cols, true);
+      codegen::gemm_strided(rc, o.cols, batch_, u + r0, 1, o.rows, packed_v_.data(), scale, dst.data() + r0 * o.cols,
+                            o.cols, true);
     });
   }
 
@@ -1077,6 +1081,7 @@ class GradientRun {
   std::vector<std::vector<OuterSums>> sums_;
   std::vector<std::vector<double>> symmetric_acc_;  // per param, empty without symmetric terms
   std::vector<StepSums> step_sums_;                 // per param
+  std::vector<char> packed_v_;                      // add_step_product's V, packed for the GEMM
   std::vector<int> rest_outputs_;  // per param: the output of the per-sample rest, or -1
   int64_t peak_bytes_ = 0, loss_bytes_ = 0;
 };

@@ -6,11 +6,12 @@
 //
 // Libraries (a benchmark per library, shape and thread count; a library that is not there is
 // reported as skipped, so the bench builds and runs with none of them installed):
-//   eigen        Eigen's product on row-major maps, what hamux_gemm_f32 and the runtime's
-//                outer-product sums do;
+//   eigen        Eigen's product on row-major maps (hamux's GEMM before session 13; now only
+//                for small products);
 //   hamux        hamux_gemm_f32 (B packed per call; the attention's and backward steps'
-//                products) or, for a part of a transposed A, codegen::gemm_strided (the
-//                runtime's gradient sums): hamux's tiled GEMM above 8 rows, Eigen's below;
+//                products) or, for a part of a transposed A, codegen::gemm_pack_b once and
+//                codegen::gemm_strided per part (the runtime's gradient sums): hamux's tiled
+//                GEMM from 8 rows (256 with a transposed B), Eigen's below;
 //   hamux_packed hamux_gemm_packed_f32 with B packed once: hamux's own register-blocked GEMM
 //                (compiler/codegen/kernels/gemm_tile.h), the JIT's GEMM when B is a param;
 //   openblas     Debian's OpenBLAS (libopenblas0-pthread, one thread per call), loaded at run time;
@@ -208,6 +209,11 @@ class Gemm {
   }
 
   void run(hamux::bench::Team& team) {
+    if (strided()) {
+      // As the runtime does: B packed once per product, shared by the parts.
+      packed_per_call_.resize(static_cast<size_t>(hamux::codegen::gemm_pack_blocking(s_.k, s_.n, false).bytes));
+      hamux::codegen::gemm_pack_b(s_.k, s_.n, o_.b.data(), packed_per_call_.data());
+    }
     const int64_t units = s_.batches > 1 ? s_.batches : s_.m;
     team.run(units, [&](int64_t u0, int64_t u1) {
       if (s_.batches > 1) {
@@ -225,8 +231,9 @@ class Gemm {
       case Lib::Hamux:
         // As the kernels and the runtime call it: hamux_gemm on contiguous operands, the
         // strided entry (the gradient sums') for a part of a transposed A.
-        if (s_.a_t && s_.batches == 1)
-          hamux::codegen::gemm_strided(p.rows, s_.n, s_.k, p.a, 1, p.lda, p.b, 1.0f, p.c, s_.n, false);
+        if (strided())
+          hamux::codegen::gemm_strided(p.rows, s_.n, s_.k, p.a, 1, p.lda, packed_per_call_.data(), 1.0f, p.c, s_.n,
+                                       false);
         else
           hamux_gemm_f32(1, p.rows, s_.n, s_.k, (s_.a_t ? 1 : 0) | (s_.b_t ? 2 : 0), p.a, p.b, p.c);
         break;
@@ -248,9 +255,13 @@ class Gemm {
     }
   }
 
+  // The runtime's gradient-sum call: a part of a transposed A against a packed B.
+  bool strided() const { return lib_ == Lib::Hamux && s_.a_t && s_.batches == 1; }
+
   Lib lib_;
   const Shape& s_;
   Operands& o_;
+  std::vector<char> packed_per_call_;
 };
 
 Operands random_operands(const Shape& s) {

@@ -155,7 +155,9 @@ TEST(GemmTile, GemmStridedAccumulatesAScaledStridedProduct) {
   for (size_t i = 0; i < c.size(); ++i) c[i] = static_cast<float>(i % 7) - 3.0f;
   const std::vector<float> before = c;
   const float scale = -0.5f;
-  codegen::gemm_strided(rows, n, batch, u.a.data() + r0, 1, cols_u, v.a.data(), scale, c.data(), ldc, true);
+  std::vector<char> packed(static_cast<size_t>(gemm_pack_blocking(batch, n, false).bytes));
+  codegen::gemm_pack_b(batch, n, v.a.data(), packed.data());
+  codegen::gemm_strided(rows, n, batch, u.a.data() + r0, 1, cols_u, packed.data(), scale, c.data(), ldc, true);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < ldc; ++j) {
       if (j >= n) {
@@ -176,7 +178,9 @@ TEST(GemmTile, GemmStridedAccumulatesAScaledStridedProduct) {
 TEST(GemmTile, GemmStridedWithoutAccumulateOverwritesC) {
   Gemm<double> g(19, 45, 33, true, false, 23);
   std::vector<double> c(19 * 45, std::nan(""));  // never read
-  codegen::gemm_strided(19, 45, 33, g.a.data(), 1, 19, g.b.data(), 1.0, c.data(), 45, false);
+  std::vector<char> packed(static_cast<size_t>(gemm_pack_blocking(33, 45, true).bytes));
+  codegen::gemm_pack_b(33, 45, g.b.data(), packed.data());
+  codegen::gemm_strided(19, 45, 33, g.a.data(), 1, 19, packed.data(), 1.0, c.data(), 45, false);
   g.check(c, "gemm_strided, A^T, accumulate false");
 }
 

@@ -145,17 +145,25 @@ void gemm_packed(int64_t M, int64_t N, int64_t K, const tile::OperandA<T>& A, co
                        accumulate);
 }
 
-// C = (accumulate ? C : 0) + op(A) op(B) with B packed for this call only: worth it when
-// op(A) has enough rows to reuse the packed B (kTileRows).
+// B packed with this machine's blocking into `dst` (packed_bytes<T>(K, N) bytes).
 template <class T>
-void gemm_tiled(int64_t M, int64_t N, int64_t K, const tile::OperandA<T>& A, const T* b, bool b_t, T* c, int64_t ldc,
-                bool accumulate) {
+int64_t packed_bytes(int64_t K, int64_t N) {
+  return static_cast<int64_t>(sizeof(PackedHeader)) + tile::packed_b_elements(K, N) * static_cast<int64_t>(sizeof(T));
+}
+template <class T>
+void pack_b_here(int64_t K, int64_t N, bool b_t, const T* src, char* dst) {
   const PackedHeader h = blocking<T>(K, N);
-  char* packed = aligned_scratch<char, 1>(static_cast<int64_t>(sizeof h) +
-                                         tile::packed_b_elements(K, N) * static_cast<int64_t>(sizeof(T)));
   const int64_t blocking_sizes[3] = {h.kc, h.mc, h.nc};
-  pack_b<T>(K, N, b_t, blocking_sizes, b, packed);
-  gemm_packed<T>(M, N, K, A, packed, c, ldc, accumulate);
+  pack_b<T>(K, N, b_t, blocking_sizes, src, dst);
+}
+
+// C = op(A) op(B) with B packed for this call only: worth it when op(A) has enough rows to
+// reuse the packed B (kTileRows).
+template <class T>
+void gemm_tiled(int64_t M, int64_t N, int64_t K, const tile::OperandA<T>& A, const T* b, bool b_t, T* c) {
+  char* packed = aligned_scratch<char, 1>(packed_bytes<T>(K, N));
+  pack_b_here<T>(K, N, b_t, b, packed);
+  gemm_packed<T>(M, N, K, A, packed, c, N, false);
 }
 
 // ---- GEMM ----
@@ -183,7 +191,7 @@ void gemm(int64_t NB, int64_t M, int64_t N, int64_t K, int64_t transposes, const
       else if (!a_t && b_t) C.noalias() = A.lazyProduct(B.transpose());
       else C.noalias() = A.transpose().lazyProduct(B.transpose());
     } else if (M >= (b_t ? kTileRowsTransposedB : kTileRows)) {
-      gemm_tiled<T>(M, N, K, operand_a(pa + i * M * K, M, K, a_t), pb + i * K * N, b_t, pc + i * M * N, N, false);
+      gemm_tiled<T>(M, N, K, operand_a(pa + i * M * K, M, K, a_t), pb + i * K * N, b_t, pc + i * M * N);
     } else {
       if (!a_t && !b_t) C.noalias() = A * B;
       else if (a_t && !b_t) C.noalias() = A.transpose() * B;
@@ -198,17 +206,19 @@ void gemm(int64_t NB, int64_t M, int64_t N, int64_t K, int64_t transposes, const
 PackBlocking gemm_pack_blocking(int64_t k, int64_t n, bool f64) {
   k = std::max<int64_t>(k, 0), n = std::max<int64_t>(n, 0);  // an empty B still has its header
   const PackedHeader h = f64 ? blocking<double>(k, n) : blocking<float>(k, n);
-  const int64_t elements = tile::packed_b_elements(k, n);
-  return {h.kc, h.mc, h.nc, static_cast<int64_t>(sizeof(PackedHeader)) + elements * (f64 ? 8 : 4)};
+  return {h.kc, h.mc, h.nc, f64 ? packed_bytes<double>(k, n) : packed_bytes<float>(k, n)};
 }
 
+void gemm_pack_b(int64_t k, int64_t n, const float* b, char* dst) { pack_b_here<float>(k, n, false, b, dst); }
+void gemm_pack_b(int64_t k, int64_t n, const double* b, char* dst) { pack_b_here<double>(k, n, false, b, dst); }
+
 void gemm_strided(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row_stride, int64_t a_col_stride,
-                  const float* b, float scale, float* c, int64_t ldc, bool accumulate) {
-  gemm_tiled<float>(m, n, k, {a, a_row_stride, a_col_stride, scale}, b, false, c, ldc, accumulate);
+                  const char* packed_b, float scale, float* c, int64_t ldc, bool accumulate) {
+  gemm_packed<float>(m, n, k, {a, a_row_stride, a_col_stride, scale}, packed_b, c, ldc, accumulate);
 }
 void gemm_strided(int64_t m, int64_t n, int64_t k, const double* a, int64_t a_row_stride, int64_t a_col_stride,
-                  const double* b, double scale, double* c, int64_t ldc, bool accumulate) {
-  gemm_tiled<double>(m, n, k, {a, a_row_stride, a_col_stride, scale}, b, false, c, ldc, accumulate);
+                  const char* packed_b, double scale, double* c, int64_t ldc, bool accumulate) {
+  gemm_packed<double>(m, n, k, {a, a_row_stride, a_col_stride, scale}, packed_b, c, ldc, accumulate);
 }
 
 }  // namespace hamux::codegen

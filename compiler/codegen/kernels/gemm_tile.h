@@ -125,31 +125,20 @@ struct OperandA {
   T scale = T(1);
 };
 
-// Packs rows [i0, i0 + rows) x columns [k0, k0 + kc) of op(A) into MR-row panels.
+// Packs rows [i0, i0 + rows) x columns [k0, k0 + kc) of op(A) into MR-row panels, a row at a
+// time (kc contiguous reads when A is row-major). Times a scale of 1 is exact.
 template <class T>
 void pack_a(const OperandA<T>& A, int64_t i0, int64_t rows, int64_t k0, int64_t kc, T* out) {
   constexpr int MR = Shape<T>::mr;
-  for (int64_t p = 0; p < rows; p += MR) {
+  for (int64_t p = 0; p < rows; p += MR, out += kc * MR) {
     const int64_t r = std::min<int64_t>(MR, rows - p);
-    if (r == MR && A.scale == T(1)) {
-      // A full panel, unrolled: row by row, kc contiguous reads each when A is row-major.
-      const T* base = A.a + k0 * A.col_stride + (i0 + p) * A.row_stride;
-#pragma GCC unroll 8
-      for (int i = 0; i < MR; ++i) {
-        const T* row = base + i * A.row_stride;
-        for (int64_t k = 0; k < kc; ++k) out[k * MR + i] = row[k * A.col_stride];
-      }
-      out += kc * MR;
-      continue;
+    const T* base = A.a + k0 * A.col_stride + (i0 + p) * A.row_stride;
+    for (int64_t i = 0; i < r; ++i) {
+      const T* row = base + i * A.row_stride;
+      for (int64_t k = 0; k < kc; ++k) out[k * MR + i] = A.scale * row[k * A.col_stride];
     }
-    for (int64_t k = 0; k < kc; ++k, out += MR) {
-      const T* col = A.a + (k0 + k) * A.col_stride + (i0 + p) * A.row_stride;
-      if (A.scale == T(1))
-        for (int64_t i = 0; i < r; ++i) out[i] = col[i * A.row_stride];
-      else
-        for (int64_t i = 0; i < r; ++i) out[i] = A.scale * col[i * A.row_stride];
-      for (int64_t i = r; i < MR; ++i) out[i] = T(0);
-    }
+    for (int64_t i = r; i < MR; ++i)
+      for (int64_t k = 0; k < kc; ++k) out[k * MR + i] = T(0);
   }
 }
 

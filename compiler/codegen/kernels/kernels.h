@@ -86,14 +86,17 @@ struct PackBlocking {
 };
 PackBlocking gemm_pack_blocking(int64_t k, int64_t n, bool f64);
 
-// C (m x n, row stride ldc) = (accumulate ? C : 0) + scale * A B with the same tiled GEMM, for
-// the runtime's parameter-gradient sums: A (m x k) element (i, p) at a[i * a_row_stride + p *
-// a_col_stride], B k x n row-major. Each element's bits depend on k only, not on m or on the
-// rows around it.
+// The same tiled GEMM for the runtime's parameter-gradient sums, B packed once and shared by
+// calls on bands of rows. gemm_pack_b packs B (k x n, row-major) into `dst`, which holds
+// gemm_pack_blocking(k, n, f64).bytes. gemm_strided computes C (m x n, row stride ldc) =
+// (accumulate ? C : 0) + scale * A B, A (m x k) element (i, p) at a[i * a_row_stride + p *
+// a_col_stride]. Each element's bits depend on k only, not on m or on the rows around it.
+void gemm_pack_b(int64_t k, int64_t n, const float* b, char* dst);
+void gemm_pack_b(int64_t k, int64_t n, const double* b, char* dst);
 void gemm_strided(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row_stride, int64_t a_col_stride,
-                  const float* b, float scale, float* c, int64_t ldc, bool accumulate);
+                  const char* packed_b, float scale, float* c, int64_t ldc, bool accumulate);
 void gemm_strided(int64_t m, int64_t n, int64_t k, const double* a, int64_t a_row_stride, int64_t a_col_stride,
-                  const double* b, double scale, double* c, int64_t ldc, bool accumulate);
+                  const char* packed_b, double scale, double* c, int64_t ldc, bool accumulate);
 
 // One symbol the generated code may call: its name and its address (for the JIT).
 struct KernelSymbol {
